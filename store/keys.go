@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -168,4 +171,29 @@ func (s *Store) KeyDelete(ctx context.Context, orgID, projectID int64, public st
 		}
 		return nil
 	})
+}
+
+// DSN is the key's client address, {scheme}://{public}@{host}{path}/{project id}.
+func (k *ProjectKey) DSN(baseURL string) string {
+	return k.dsn(baseURL, false)
+}
+
+// SecretDSN is the legacy form with the secret key that old clients use.
+func (k *ProjectKey) SecretDSN(baseURL string) string {
+	return k.dsn(baseURL, true)
+}
+
+func (k *ProjectKey) dsn(baseURL string, secret bool) string {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil {
+		return ""
+	}
+	if secret {
+		u.User = url.UserPassword(k.Public, k.Secret)
+	} else {
+		u.User = url.User(k.Public)
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + strconv.FormatInt(k.ProjectID, 10)
+	u.RawQuery, u.Fragment = "", ""
+	return u.String()
 }

@@ -111,6 +111,16 @@ func (s *Store) Membership(ctx context.Context, userID int64, orgSlug string) (*
 	return o, &m, nil
 }
 
+// OrganizationGetBySlug returns an organization whoever asks. It is for
+// operators' commands only; requests go through Membership.
+func (s *Store) OrganizationGetBySlug(ctx context.Context, slug string) (*Organization, error) {
+	o, err := scanOrganization(s.r.queryRow(ctx, `SELECT `+orgColumns+` FROM organizations o WHERE o.slug = $1`, slug))
+	if err != nil {
+		return nil, notFound(err, "organization "+slug)
+	}
+	return o, nil
+}
+
 // OrganizationUpdateParams are the changeable fields; nil leaves a field as is.
 type OrganizationUpdateParams struct {
 	Slug *string

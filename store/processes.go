@@ -33,12 +33,17 @@ func (s *Store) ProcessHeartbeat(ctx context.Context, p *Process) error {
 	return nil
 }
 
-// ProcessList lists the processes heard from since the given time, and
-// forgets those silent for longer than a day.
-func (s *Store) ProcessList(ctx context.Context, since time.Time) ([]*Process, error) {
-	if _, err := s.w.exec(ctx, `DELETE FROM processes WHERE heartbeat_at < $1`, now().Add(-24*time.Hour)); err != nil {
-		return nil, fmt.Errorf("forget old processes: %w", err)
+// ProcessPrune forgets processes silent since before the given time (those
+// killed without a clean shutdown).
+func (s *Store) ProcessPrune(ctx context.Context, before time.Time) error {
+	if _, err := s.w.exec(ctx, `DELETE FROM processes WHERE heartbeat_at < $1`, before.UTC()); err != nil {
+		return fmt.Errorf("forget silent processes: %w", err)
 	}
+	return nil
+}
+
+// ProcessList lists the processes heard from since the given time.
+func (s *Store) ProcessList(ctx context.Context, since time.Time) ([]*Process, error) {
 	rs, err := s.r.query(ctx, `
 		SELECT id, role, hostname, pid, version, started_at, heartbeat_at
 		FROM processes WHERE heartbeat_at >= $1 ORDER BY started_at`, since.UTC())

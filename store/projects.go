@@ -90,9 +90,12 @@ func scanProject(r row) (*Project, error) {
 	return &p, err
 }
 
-// ProjectList lists an organization's projects by slug, with their teams.
-func (s *Store) ProjectList(ctx context.Context, orgID int64, page Page) ([]*Project, error) {
-	rs, err := s.r.query(ctx, projectSelect+` ORDER BY slug LIMIT $2 OFFSET $3`, orgID, page.Limit, page.Offset)
+// ProjectList lists an organization's projects by slug, with their teams;
+// a non-zero teamID lists only that team's projects.
+func (s *Store) ProjectList(ctx context.Context, orgID, teamID int64, page Page) ([]*Project, error) {
+	rs, err := s.r.query(ctx, projectSelect+`
+		AND ($2 = 0 OR id IN (SELECT project_id FROM project_teams WHERE team_id = $2))
+		ORDER BY slug LIMIT $3 OFFSET $4`, orgID, teamID, page.Limit, page.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("list projects of organization %d: %w", orgID, err)
 	}

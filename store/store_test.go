@@ -242,7 +242,7 @@ func TestStore_Conflicts(t *testing.T) {
 			t.Errorf("duplicate email in other case: %v", err)
 		}
 		// A failed create leaves nothing behind.
-		projects, err := s.ProjectList(ctx, a.org.ID, store.Page{Limit: 10})
+		projects, err := s.ProjectList(ctx, a.org.ID, 0, store.Page{Limit: 10})
 		if err != nil || len(projects) != 1 {
 			t.Errorf("projects after conflict: %d, %v", len(projects), err)
 		}
@@ -407,6 +407,12 @@ func TestStore_Processes(t *testing.T) {
 		}
 		if list, _ := s.ProcessList(ctx, time.Now().Add(time.Minute)); len(list) != 0 {
 			t.Errorf("processes heard from in the future: %v", list)
+		}
+		if err := s.ProcessPrune(ctx, time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if list, _ := s.ProcessList(ctx, start.Add(-time.Minute)); len(list) != 0 {
+			t.Errorf("pruned processes still listed: %v", list)
 		}
 		if err := s.ProcessDelete(ctx, "w1"); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/tocsin/tocsin/server"
+	"github.com/tocsin/tocsin/store"
+	"github.com/tocsin/tocsin/worker"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish
+// after SIGINT or SIGTERM.
+const shutdownTimeout = 30 * time.Second
+
+func (c *cli) runCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run [web|worker]",
+		Short: "Run Tocsin: web, worker and scheduler in one process, or one role",
+		Long: `Run Tocsin.
+
+  tocsin run          web + worker + scheduler in one process (the default shape)
+  tocsin run web      the HTTP side only (scaled shape, with PostgreSQL)
+  tocsin run worker   the background side only; serves /_health/ and /metrics
+
+On an empty store it applies the migrations and creates the first superuser
+(TOCSIN_ADMIN_EMAIL / TOCSIN_ADMIN_PASSWORD, or a generated password printed
+once) with an organization, a team and a project, then prints the project's DSN.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 || (len(args) == 1 && args[0] != "web" && args[0] != "worker") {
+				return usagef("run: want no role, \"web\" or \"worker\", got %q", strings.Join(args, " "))
+			}
+			return nil
+		},
+		RunE: c.action(func(ctx context.Context, cfg Config, args []string) error {
+			role := server.RoleAll
+			if len(args) == 1 {
+				role = server.Role(args[0])
+			}
+			return c.serve(ctx, cfg, role)
+		}),
+	}
+}
+
+// serve runs one process until SIGINT or SIGTERM, then stops accepting,
+// lets in-flight requests finish and closes the store.
+func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := newLogger(cfg, c.stderr).With("role", string(role))
+
+	if _, generated, err := secretKey(cfg); err != nil {
+		return err
+	} else if generated {
+		log.Info("generated a secret key; processes of one deployment must share it (TOCSIN_SECRET_KEY or a shared data dir)",
+			"file", cfg.DataDir+"/"+secretKeyFile)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, err := openStore(ctx, cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	boot, err := st.Setup(ctx, &store.BootstrapParams{AdminEmail: cfg.AdminEmail, AdminPassword: cfg.AdminPassword})
+	if err != nil {
+		return err
+	}
+
+	srv, err := server.New(server.Config{Addr: cfg.Addr, BaseURL: cfg.BaseURL, Role: role, Version: version}, st, reg, log)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	wk := worker.New(worker.Config{Role: string(role), Version: version}, st, log)
+	if err := wk.Start(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		_ = srv.Stop(stopCtx)
+		return err
+	}
+	c.banner(cfg, role, srv.Addr().String(), st, boot)
+	log.Info("started", "addr", srv.Addr().String(), "store", st.Addr(), "version", version)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing in-flight requests", "timeout", shutdownTimeout)
+	case serveErr = <-srv.Done():
+		log.Error("http server failed", "err", serveErr)
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Stop(stopCtx); err != nil {
+		log.Warn("stop", "err", err)
+	}
+	wk.Stop(stopCtx)
+	log.Info("stopped")
+	if serveErr != nil {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	return nil
+}
+
+// banner tells a person at the terminal where Tocsin is, and after the first
+// run what was created: the sign-in and the project's DSN.
+func (c *cli) banner(cfg Config, role server.Role, listen string, st *store.Store, boot *store.Bootstrap) {
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	switch role {
+	case server.RoleWorker:
+		fmt.Fprintf(c.stdout, "Tocsin worker running; health and metrics at %s/_health/ (store: %s)\n", "http://"+listen, st.Addr())
+	default:
+		fmt.Fprintf(c.stdout, "Tocsin is running at %s/ (store: %s)\n", base, st.Addr())
+	}
+	if boot == nil {
+		return
+	}
+	fmt.Fprintf(c.stdout, "\nFirst run: created organization %q, team %q and project %q.\n",
+		boot.Organization.Slug, boot.Team.Slug, boot.Project.Slug)
+	fmt.Fprintf(c.stdout, "  DSN:      %s\n", boot.Key.DSN(base))
+	fmt.Fprintf(c.stdout, "  Sign in:  %s\n", boot.User.Email)
+	if boot.GeneratedPassword != "" {
+		fmt.Fprintf(c.stdout, "  Password: %s   (generated; shown only this once)\n", boot.GeneratedPassword)
+	}
+	fmt.Fprintln(c.stdout)
+}

@@ -1,0 +1,76 @@
+// Package api serves Sentry's REST API (/api/0/) over Tocsin's store: the
+// same paths, JSON field names, bearer tokens and Link-header cursors, so
+// that sentry-cli and other Sentry API clients work unchanged.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/tocsin/tocsin/store"
+)
+
+// Handler holds the API's dependencies.
+type Handler struct {
+	store   *store.Store
+	baseURL string
+	log     *slog.Logger
+}
+
+// New returns the API handler; baseURL is the public address used in DSNs.
+func New(st *store.Store, baseURL string, log *slog.Logger) *Handler {
+	return &Handler{store: st, baseURL: strings.TrimRight(baseURL, "/"), log: log}
+}
+
+// Register adds the API's routes to mux. The whole route table is here.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/0/{$}", h.index)
+
+	mux.HandleFunc("GET /api/0/organizations/{$}", h.user(h.organizationList))
+	mux.HandleFunc("POST /api/0/organizations/{$}", h.user(h.organizationCreate))
+	mux.HandleFunc("GET /api/0/organizations/{org}/{$}", h.org(h.organizationGet, orgRead...))
+	mux.HandleFunc("PUT /api/0/organizations/{org}/{$}", h.org(h.organizationUpdate, orgWrite...))
+
+	mux.HandleFunc("GET /api/0/organizations/{org}/teams/{$}", h.org(h.teamList, orgRead...))
+	mux.HandleFunc("POST /api/0/organizations/{org}/teams/{$}", h.org(h.teamCreate, "org:write", "org:admin", "team:write"))
+	mux.HandleFunc("GET /api/0/teams/{org}/{team}/{$}", h.org(h.teamGet, teamRead...))
+	mux.HandleFunc("GET /api/0/teams/{org}/{team}/projects/{$}", h.org(h.teamProjectList, projectRead...))
+	mux.HandleFunc("POST /api/0/teams/{org}/{team}/projects/{$}", h.org(h.projectCreate, projectWrite...))
+
+	mux.HandleFunc("GET /api/0/organizations/{org}/projects/{$}", h.org(h.projectList, orgRead...))
+	mux.HandleFunc("GET /api/0/projects/{org}/{project}/{$}", h.org(h.projectGet, projectRead...))
+	mux.HandleFunc("PUT /api/0/projects/{org}/{project}/{$}", h.org(h.projectUpdate, projectWrite...))
+	mux.HandleFunc("DELETE /api/0/projects/{org}/{project}/{$}", h.org(h.projectDelete, "project:admin"))
+
+	mux.HandleFunc("GET /api/0/projects/{org}/{project}/keys/{$}", h.org(h.keyList, projectRead...))
+	mux.HandleFunc("POST /api/0/projects/{org}/{project}/keys/{$}", h.org(h.keyCreate, projectWrite...))
+	mux.HandleFunc("GET /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyGet, projectRead...))
+	mux.HandleFunc("PUT /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyUpdate, projectWrite...))
+	mux.HandleFunc("DELETE /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyDelete, "project:admin"))
+
+	mux.HandleFunc("/api/0/", h.notFound)
+}
+
+// Scope sets, as Sentry's permission classes map methods to scopes.
+var (
+	orgRead      = []string{"org:read", "org:write", "org:admin"}
+	orgWrite     = []string{"org:write", "org:admin"}
+	teamRead     = []string{"team:read", "team:write", "team:admin"}
+	projectRead  = []string{"project:read", "project:write", "project:admin"}
+	projectWrite = []string{"project:write", "project:admin"}
+)
+
+// notFound answers API paths that match no route. Sentry's paths end in a
+// slash; a path without it is redirected, keeping the method (308), as
+// Django's APPEND_SLASH does for Sentry.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/") {
+		u := *r.URL
+		u.Path += "/"
+		u.RawPath = ""
+		http.Redirect(w, r, u.RequestURI(), http.StatusPermanentRedirect)
+		return
+	}
+	writeError(w, http.StatusNotFound, "The requested resource does not exist")
+}
