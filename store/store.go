@@ -55,7 +55,7 @@ type Store struct {
 	// SQLite: one writer connection, a pool of readers.
 	writer, reader *sql.DB
 	// PostgreSQL: the pool, and a database/sql view of it for the migrator.
-	pool  *pgxpool.Pool
+	pool   *pgxpool.Pool
 	poolDB *sql.DB
 
 	w, r   querier // writes go to w, reads to r
