@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -57,13 +58,6 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	defer stop()
 	log := newLogger(cfg, c.stderr).With("role", string(role))
 
-	if _, generated, err := secretKey(cfg); err != nil {
-		return err
-	} else if generated {
-		log.Info("generated a secret key; processes of one deployment must share it (TOCSIN_SECRET_KEY or a shared data dir)",
-			"file", cfg.DataDir+"/"+secretKeyFile)
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st, err := openStore(ctx, cfg, log, reg)
@@ -71,6 +65,13 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 		return err
 	}
 	defer st.Close()
+
+	if _, generated, err := secretKey(cfg); err != nil {
+		return err
+	} else if generated {
+		log.Info("generated a secret key; processes of one deployment must share it (TOCSIN_SECRET_KEY or a shared data dir)",
+			"file", filepath.Join(cfg.DataDir, secretKeyFile))
+	}
 
 	boot, err := st.Setup(ctx, &store.BootstrapParams{AdminEmail: cfg.AdminEmail, AdminPassword: cfg.AdminPassword})
 	if err != nil {
