@@ -30,9 +30,11 @@ type organizationJSON struct {
 	Status         statusJSON `json:"status"`
 	IsEarlyAdopter bool       `json:"isEarlyAdopter"`
 	Require2FA     bool       `json:"require2FA"`
-	Avatar         avatarJSON `json:"avatar"`
-	Features       []string   `json:"features"`
-	Links          linksJSON  `json:"links"`
+	// RequireEmailVerification is read by sentry-cli's organization list.
+	RequireEmailVerification bool       `json:"requireEmailVerification"`
+	Avatar                   avatarJSON `json:"avatar"`
+	Features                 []string   `json:"features"`
+	Links                    linksJSON  `json:"links"`
 }
 
 type linksJSON struct {
