@@ -2,11 +2,16 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tocsin/tocsin/store"
 )
 
 func TestCLI_ExitCodes(t *testing.T) {
@@ -202,5 +207,57 @@ func TestCLI_TokensAndRoles(t *testing.T) {
 		if got := api(t, c.method, c.url, c.token, c.body, nil); got != c.want {
 			t.Errorf("%s: %s %s = %d, want %d", c.name, c.method, c.url, got, c.want)
 		}
+	}
+}
+
+// TestCLI_UpgradeInteractive answers upgrade's superuser prompts on a real
+// terminal, made by util-linux's script(1).
+func TestCLI_UpgradeInteractive(t *testing.T) {
+	t.Parallel()
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not found; it provides the terminal this test needs")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(scriptBin, "-qfec", binary+" upgrade", "/dev/null")
+	cmd.Dir, cmd.Env = dir, env()
+	cmd.Stdin = strings.NewReader("y\nboss@example.com\nsupersecret\nsupersecret\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("upgrade on a terminal: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "Created superuser boss@example.com") || !strings.Contains(string(out), "DSN: http://") {
+		t.Fatalf("upgrade on a terminal printed:\n%s", out)
+	}
+	st, err := store.Open(context.Background(), store.Options{DataDir: filepath.Join(dir, "tocsin-data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.UserAuthenticate(context.Background(), "boss@example.com", "supersecret"); err != nil {
+		t.Errorf("the superuser made at the prompt cannot sign in: %v", err)
+	}
+	// With --noinput, or when the store has users, nothing is asked.
+	cmd = exec.Command(scriptBin, "-qfec", binary+" upgrade --noinput", "/dev/null")
+	cmd.Dir, cmd.Env = dir, env()
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), "superuser") {
+		t.Errorf("upgrade --noinput: %v\n%s", err, out)
+	}
+}
+
+func TestRun_JSONLogs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := start(t, dir, env("TOCSIN_LOG_FORMAT=json"))
+	s.stop(t)
+	lines := strings.Split(strings.TrimSpace(s.stderr.String()), "\n")
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil || rec["msg"] == nil || rec["level"] == nil {
+			t.Errorf("log line is not a JSON record: %q", l)
+		}
+	}
+	if len(lines) < 3 {
+		t.Errorf("only %d log lines", len(lines))
 	}
 }
