@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // Exit codes.
@@ -114,9 +113,6 @@ func (c *cli) action(fn func(ctx context.Context, cfg Config, args []string) err
 		return fn(cmd.Context(), cfg, args)
 	}
 }
-
-// flags returns the command's flag set, for reading its own flags.
-func flags(cmd *cobra.Command) *pflag.FlagSet { return cmd.Flags() }
 
 // isTerminal reports whether r is an interactive terminal.
 func isTerminal(r io.Reader) bool {
