@@ -1,0 +1,176 @@
+package event
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxDepth bounds the nesting of an event's JSON; deeper payloads are
+// rejected before decoding, so a hostile 10,000-deep array costs one scan.
+const MaxDepth = 64
+
+// Error is a payload that cannot be an event; ingest answers it with 400.
+type Error struct{ Reason string }
+
+func (e *Error) Error() string { return e.Reason }
+
+func invalid(format string, args ...any) error { return &Error{Reason: fmt.Sprintf(format, args...)} }
+
+// ParseOptions carry what the payload itself does not say.
+type ParseOptions struct {
+	// Received is when Tocsin took the event.
+	Received time.Time
+	// EventID comes from the envelope header; used when the payload has none.
+	EventID string
+	// ClientIP replaces a user ip_address of "{{auto}}".
+	ClientIP string
+}
+
+// Parse decodes, normalizes and scrubs an event payload.
+func Parse(data []byte, opts ParseOptions) (*Event, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, invalid("empty event payload")
+	}
+	if !utf8.Valid(data) {
+		return nil, invalid("event payload is not valid UTF-8")
+	}
+	if err := checkDepth(data, MaxDepth); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, invalid("event payload is not valid JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, invalid("event payload has data after the JSON object")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalid("event payload must be a JSON object")
+	}
+	if opts.Received.IsZero() {
+		opts.Received = time.Now()
+	}
+	return FromData(m, opts)
+}
+
+// FromData normalizes and scrubs an already decoded payload in place and
+// reads the typed fields from it.
+func FromData(m map[string]any, opts ParseOptions) (*Event, error) {
+	ev := &Event{Data: m}
+	if err := normalize(ev, opts); err != nil {
+		return nil, err
+	}
+	scrub(m)
+	trim(m)
+	extract(ev)
+	return ev, nil
+}
+
+// checkDepth scans JSON text for nesting deeper than max, outside strings.
+func checkDepth(data []byte, max int) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				return invalid("event payload nested deeper than %d levels", max)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+// NormalizeID returns a UUID or 32-hex id as 32 lowercase hex, or "" when
+// it is neither.
+func NormalizeID(id string) string {
+	id = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(id), "-", ""))
+	if len(id) != 32 {
+		return ""
+	}
+	if _, err := hex.DecodeString(id); err != nil {
+		return ""
+	}
+	return id
+}
+
+// NewID returns a random event id.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b[:])
+}
+
+// Timestamps further than this in the future are clock skew; as Relay,
+// Tocsin replaces them with the receive time.
+const maxFutureSkew = time.Minute
+
+// parseTimestamp reads Sentry's timestamp forms: seconds since the epoch
+// (number or numeric string) or an RFC 3339 / ISO 8601 string, with or
+// without a zone (no zone means UTC).
+func parseTimestamp(v any) (time.Time, bool) {
+	var secs float64
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return time.Time{}, false
+		}
+		secs = f
+	case float64:
+		secs = x
+	case string:
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			secs = f
+			break
+		}
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+			if t, err := time.Parse(layout, x); err == nil {
+				return t.UTC(), true
+			}
+		}
+		return time.Time{}, false
+	default:
+		return time.Time{}, false
+	}
+	if secs <= 0 || math.IsInf(secs, 0) || math.IsNaN(secs) || secs > 1e11 {
+		return time.Time{}, false
+	}
+	// Float seconds carry microseconds at best; round to them so that a
+	// stored timestamp reads back as it was written.
+	whole, frac := math.Modf(secs)
+	return time.Unix(int64(whole), int64(math.Round(frac*1e6))*1000).UTC(), true
+}
+
+// epochSeconds renders t as Sentry stores it: float seconds.
+func epochSeconds(t time.Time) json.Number {
+	return json.Number(strconv.FormatFloat(float64(t.UnixMicro())/1e6, 'f', -1, 64))
+}
