@@ -29,16 +29,16 @@ var (
 
 // Legacy interface names that old clients send for today's keys.
 var aliases = map[string]string{
-	"sentry.interfaces.Exception":  "exception",
-	"sentry.interfaces.Message":    "logentry",
-	"sentry.interfaces.Stacktrace": "stacktrace",
-	"sentry.interfaces.User":       "user",
-	"sentry.interfaces.Http":       "request",
-	"sentry.interfaces.Template":   "template",
+	"sentry.interfaces.Exception":   "exception",
+	"sentry.interfaces.Message":     "logentry",
+	"sentry.interfaces.Stacktrace":  "stacktrace",
+	"sentry.interfaces.User":        "user",
+	"sentry.interfaces.Http":        "request",
+	"sentry.interfaces.Template":    "template",
 	"sentry.interfaces.Breadcrumbs": "breadcrumbs",
-	"sentry.interfaces.Contexts":   "contexts",
-	"sentry.interfaces.Threads":    "threads",
-	"sentry.interfaces.DebugMeta":  "debug_meta",
+	"sentry.interfaces.Contexts":    "contexts",
+	"sentry.interfaces.Threads":     "threads",
+	"sentry.interfaces.DebugMeta":   "debug_meta",
 }
 
 var levelAliases = map[string]string{

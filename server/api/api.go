@@ -25,29 +25,35 @@ func New(st *store.Store, baseURL string, log *slog.Logger) *Handler {
 
 // Register adds the API's routes to mux. The whole route table is here.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/0/{$}", h.index)
+	// handle also routes the path without its trailing slash to notFound,
+	// which redirects it; left to itself ServeMux would answer 307 with HTML.
+	handle := func(pattern string, fn http.HandlerFunc) {
+		mux.HandleFunc(pattern, fn)
+		mux.HandleFunc(strings.TrimSuffix(pattern, "/{$}"), h.notFound)
+	}
+	handle("GET /api/0/{$}", h.index)
 
-	mux.HandleFunc("GET /api/0/organizations/{$}", h.user(h.organizationList))
-	mux.HandleFunc("POST /api/0/organizations/{$}", h.user(h.organizationCreate))
-	mux.HandleFunc("GET /api/0/organizations/{org}/{$}", h.org(h.organizationGet, orgRead...))
-	mux.HandleFunc("PUT /api/0/organizations/{org}/{$}", h.org(h.organizationUpdate, orgWrite...))
+	handle("GET /api/0/organizations/{$}", h.user(h.organizationList))
+	handle("POST /api/0/organizations/{$}", h.user(h.organizationCreate))
+	handle("GET /api/0/organizations/{org}/{$}", h.org(h.organizationGet, orgRead...))
+	handle("PUT /api/0/organizations/{org}/{$}", h.org(h.organizationUpdate, orgWrite...))
 
-	mux.HandleFunc("GET /api/0/organizations/{org}/teams/{$}", h.org(h.teamList, orgRead...))
-	mux.HandleFunc("POST /api/0/organizations/{org}/teams/{$}", h.org(h.teamCreate, "org:write", "org:admin", "team:write"))
-	mux.HandleFunc("GET /api/0/teams/{org}/{team}/{$}", h.org(h.teamGet, teamRead...))
-	mux.HandleFunc("GET /api/0/teams/{org}/{team}/projects/{$}", h.org(h.teamProjectList, projectRead...))
-	mux.HandleFunc("POST /api/0/teams/{org}/{team}/projects/{$}", h.org(h.projectCreate, projectWrite...))
+	handle("GET /api/0/organizations/{org}/teams/{$}", h.org(h.teamList, orgRead...))
+	handle("POST /api/0/organizations/{org}/teams/{$}", h.org(h.teamCreate, "org:write", "org:admin", "team:write"))
+	handle("GET /api/0/teams/{org}/{team}/{$}", h.org(h.teamGet, teamRead...))
+	handle("GET /api/0/teams/{org}/{team}/projects/{$}", h.org(h.teamProjectList, projectRead...))
+	handle("POST /api/0/teams/{org}/{team}/projects/{$}", h.org(h.projectCreate, projectWrite...))
 
-	mux.HandleFunc("GET /api/0/organizations/{org}/projects/{$}", h.org(h.projectList, orgRead...))
-	mux.HandleFunc("GET /api/0/projects/{org}/{project}/{$}", h.org(h.projectGet, projectRead...))
-	mux.HandleFunc("PUT /api/0/projects/{org}/{project}/{$}", h.org(h.projectUpdate, projectWrite...))
-	mux.HandleFunc("DELETE /api/0/projects/{org}/{project}/{$}", h.org(h.projectDelete, "project:admin"))
+	handle("GET /api/0/organizations/{org}/projects/{$}", h.org(h.projectList, orgRead...))
+	handle("GET /api/0/projects/{org}/{project}/{$}", h.org(h.projectGet, projectRead...))
+	handle("PUT /api/0/projects/{org}/{project}/{$}", h.org(h.projectUpdate, projectWrite...))
+	handle("DELETE /api/0/projects/{org}/{project}/{$}", h.org(h.projectDelete, "project:admin"))
 
-	mux.HandleFunc("GET /api/0/projects/{org}/{project}/keys/{$}", h.org(h.keyList, projectRead...))
-	mux.HandleFunc("POST /api/0/projects/{org}/{project}/keys/{$}", h.org(h.keyCreate, projectWrite...))
-	mux.HandleFunc("GET /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyGet, projectRead...))
-	mux.HandleFunc("PUT /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyUpdate, projectWrite...))
-	mux.HandleFunc("DELETE /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyDelete, "project:admin"))
+	handle("GET /api/0/projects/{org}/{project}/keys/{$}", h.org(h.keyList, projectRead...))
+	handle("POST /api/0/projects/{org}/{project}/keys/{$}", h.org(h.keyCreate, projectWrite...))
+	handle("GET /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyGet, projectRead...))
+	handle("PUT /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyUpdate, projectWrite...))
+	handle("DELETE /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyDelete, "project:admin"))
 
 	mux.HandleFunc("/api/0/", h.notFound)
 }
