@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tocsin/tocsin/server/api"
+	"github.com/tocsin/tocsin/server/ingest"
 	"github.com/tocsin/tocsin/store"
 )
 
@@ -42,6 +43,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	http     *http.Server
+	ingest   *ingest.Handler // nil on workers
 	listener net.Listener
 	done     chan error
 }
@@ -56,15 +58,21 @@ func New(cfg Config, st *store.Store, reg *prometheus.Registry, log *slog.Logger
 	h := &health{store: st, role: cfg.Role, version: cfg.Version, log: log}
 	mux.Handle("GET /_health/{$}", h)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	var in *ingest.Handler
 	if cfg.Role != RoleWorker {
 		api.New(st, cfg.BaseURL, log).Register(mux)
+		if in, err = ingest.New(ingest.Config{}, st, log, reg); err != nil {
+			return nil, err
+		}
+		in.Register(mux)
 	}
 	s := &Server{
-		cfg: cfg,
-		log: log,
+		ingest: in,
+		cfg:    cfg,
+		log:    log,
 		http: &http.Server{
 			Addr:              cfg.Addr,
-			Handler:           m.instrument(recoverer(log, mux)),
+			Handler:           m.instrument(recoverer(log, api.WithNotFound(mux))),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			WriteTimeout:      60 * time.Second,
@@ -103,10 +111,16 @@ func (s *Server) Done() <-chan error { return s.done }
 
 // Stop stops accepting connections and waits for in-flight requests until
 // ctx ends, then closes whatever is left.
+// Ingest's queued writes are committed before Stop returns.
 func (s *Server) Stop(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		_ = s.http.Close()
+	}
+	if s.ingest != nil {
+		s.ingest.Stop()
+	}
+	if err != nil {
 		return fmt.Errorf("stop http server: %w", err)
 	}
 	return nil

@@ -130,9 +130,13 @@ func isBusy(err error) bool {
 	return false
 }
 
+// isNoRows reports whether err is a query's missing row, on either engine
+// (pgx's ErrNoRows wraps sql.ErrNoRows).
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
 // notFound maps a missing row to ErrNotFound, naming what was looked up.
 func notFound(err error, what string) error {
-	if errors.Is(err, sql.ErrNoRows) {
+	if isNoRows(err) {
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
 	return fmt.Errorf("get %s: %w", what, err)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math/big"
@@ -74,20 +75,42 @@ func (s *Store) migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return len(res), fmt.Errorf("migrate %s: %w", s.addr, err)
+	applied := 0
+	for {
+		before, err := p.GetDBVersion(ctx)
+		if err != nil {
+			return applied, fmt.Errorf("read schema version of %s: %w", s.addr, err)
+		}
+		res, err := p.Up(ctx)
+		if pe, ok := errors.AsType[*goose.PartialError](err); ok {
+			res = pe.Applied
+		}
+		for _, r := range res {
+			applied++
+			s.log.Info("applied migration", "version", r.Source.Version, "duration", r.Duration)
+		}
+		if err == nil {
+			return applied, nil
+		}
+		// SQLite has no lock held across goose's transactions, so processes
+		// starting together on one file may each decide to apply the same
+		// migration; the later one fails once the first has committed. When
+		// the schema moved on meanwhile, carry on from where it is now; a
+		// migration that fails by itself leaves the version where it was.
+		if s.engine == SQLite {
+			if after, verr := p.GetDBVersion(ctx); verr == nil && after > before {
+				continue
+			}
+		}
+		return applied, fmt.Errorf("migrate %s: %w", s.addr, err)
 	}
-	for _, r := range res {
-		s.log.Info("applied migration", "version", r.Source.Version, "duration", r.Duration)
-	}
-	return len(res), nil
 }
 
 // withMigrationLock runs fn while holding the deployment-wide migration
 // lock, so that of several processes starting at once exactly one migrates
 // and bootstraps. On PostgreSQL it is a session advisory lock keyed by the
-// schema; SQLite serializes writers itself (one process owns the file).
+// schema. SQLite has no such lock: migrate retries when another process
+// migrated first, and bootstrap decides inside its write transaction.
 func (s *Store) withMigrationLock(ctx context.Context, fn func() error) error {
 	if s.engine != Postgres {
 		return fn()

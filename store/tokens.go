@@ -86,7 +86,7 @@ func (s *Store) TokenAuthenticate(ctx context.Context, token string) (*APIToken,
 		WHERE t.token_hash = $1`, hashToken(token)),
 		&t.ID, &t.Name, &scopes, &t.Last4, &t.DateCreated, &t.ExpiresAt, &t.LastUsed)
 	if err != nil {
-		if errors.Is(notFound(err, ""), ErrNotFound) {
+		if isNoRows(err) {
 			return nil, nil, ErrBadToken
 		}
 		return nil, nil, fmt.Errorf("authenticate token: %w", err)

@@ -136,7 +136,7 @@ func (s *Store) UserAuthenticate(ctx context.Context, email, password string) (*
 		strings.ToLower(strings.TrimSpace(email))).
 		Scan(&u.ID, &u.Email, &u.Name, &u.IsSuperuser, &u.IsActive, &u.DateJoined, &u.LastLogin, &hash)
 	if err != nil {
-		if errors.Is(notFound(err, ""), ErrNotFound) {
+		if isNoRows(err) {
 			// Spend the same time as a real check so timing does not reveal
 			// which addresses have accounts.
 			_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))

@@ -55,7 +55,26 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("PUT /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyUpdate, projectWrite...))
 	handle("DELETE /api/0/projects/{org}/{project}/keys/{key}/{$}", h.org(h.keyDelete, "project:admin"))
 
-	mux.HandleFunc("/api/0/", h.notFound)
+	handle("GET /api/0/projects/{org}/{project}/issues/{$}", h.org(h.issueList, eventRead...))
+	handle("PUT /api/0/projects/{org}/{project}/issues/{$}", h.org(h.issueBulkUpdate, eventWrite...))
+	handle("DELETE /api/0/projects/{org}/{project}/issues/{$}", h.org(h.issueBulkDelete, eventAdmin...))
+	handle("GET /api/0/organizations/{org}/issues/{$}", h.org(h.issueList, eventRead...))
+	handle("PUT /api/0/organizations/{org}/issues/{$}", h.org(h.issueBulkUpdate, eventWrite...))
+	handle("DELETE /api/0/organizations/{org}/issues/{$}", h.org(h.issueBulkDelete, eventAdmin...))
+	for _, prefix := range []string{"/api/0/issues/{issue}", "/api/0/organizations/{org}/issues/{issue}"} {
+		handle("GET "+prefix+"/{$}", h.issue(h.issueGet, eventRead...))
+		handle("PUT "+prefix+"/{$}", h.issue(h.issueUpdate, eventWrite...))
+		handle("DELETE "+prefix+"/{$}", h.issue(h.issueDelete, eventAdmin...))
+		handle("GET "+prefix+"/events/{$}", h.issue(h.issueEvents, eventRead...))
+		handle("GET "+prefix+"/events/{event}/{$}", h.issue(h.issueEvent, eventRead...))
+		handle("GET "+prefix+"/tags/{$}", h.issue(h.issueTags, eventRead...))
+	}
+	handle("GET /api/0/projects/{org}/{project}/events/{event}/{$}", h.org(h.projectEvent, eventRead...))
+
+	handle("GET /api/0/organizations/{org}/releases/{$}", h.org(h.releaseList, projectRead...))
+	handle("POST /api/0/organizations/{org}/releases/{$}", h.org(h.releaseCreate, "project:releases", "project:write", "project:admin"))
+	handle("GET /api/0/organizations/{org}/releases/{version}/{$}", h.org(h.releaseGet, projectRead...))
+	handle("PUT /api/0/organizations/{org}/releases/{version}/{$}", h.org(h.releaseUpdate, "project:releases", "project:write", "project:admin"))
 }
 
 // Scope sets, as Sentry's permission classes map methods to scopes.
@@ -67,9 +86,9 @@ var (
 	projectWrite = []string{"project:write", "project:admin"}
 )
 
-// notFound answers API paths that match no route. Sentry's paths end in a
-// slash; a path without it is redirected, keeping the method (308), as
-// Django's APPEND_SLASH does for Sentry.
+// notFound answers a known API path without its trailing slash: Sentry's
+// paths end in a slash, and a path without it is redirected, keeping the
+// method (308), as Django's APPEND_SLASH does for Sentry.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasSuffix(r.URL.Path, "/") {
 		u := *r.URL
@@ -79,4 +98,51 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeError(w, http.StatusNotFound, "The requested resource does not exist")
+}
+
+// WithNotFound answers API paths that match no route of mux the way
+// Sentry does: a path without its trailing slash is redirected to it,
+// keeping the method (308), as Django's APPEND_SLASH does for Sentry; other
+// unknown paths get a JSON 404. (A catch-all "/api/0/" route would conflict
+// with ingest's "/api/{project_id}/…" routes in http.ServeMux.)
+func WithNotFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/0/") {
+			if _, pattern := mux.Handler(r); pattern == "" {
+				if !strings.HasSuffix(r.URL.Path, "/") {
+					u := *r.URL
+					u.Path += "/"
+					u.RawPath = ""
+					http.Redirect(w, r, u.RequestURI(), http.StatusPermanentRedirect)
+					return
+				}
+				w = &jsonNotFound{ResponseWriter: w}
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// jsonNotFound replaces ServeMux's plain-text 404 with the API's JSON one
+// and lets other answers (405 for a known path) through.
+type jsonNotFound struct {
+	http.ResponseWriter
+	swallow bool
+}
+
+func (w *jsonNotFound) WriteHeader(code int) {
+	if code == http.StatusNotFound {
+		w.swallow = true
+		w.ResponseWriter.Header().Del("X-Content-Type-Options")
+		writeError(w.ResponseWriter, http.StatusNotFound, "The requested resource does not exist")
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonNotFound) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }

@@ -1,0 +1,153 @@
+package grouping
+
+import "testing"
+
+func TestParameterize(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"Failed to connect to 10.0.0.1:5432", "Failed to connect to <ip>:<int>"},
+		{"user john.doe@example.com not found", "user <email> not found"},
+		{"request 550e8400-e29b-41d4-a716-446655440000 failed", "request <uuid> failed"},
+		{"at 2024-01-15T10:30:00Z and 2024-01-15 10:30:00.123", "at <date> and <date>"},
+		{"at 10:30 pm, 23:59:59", "at <date>, <date>"},
+		{"Mon, 02 Jan 2006 15:04:05 MST", "<date>"},
+		{"Mon Jan 02 2006 15:04:05 GMT+0100 (Central European Standard Time)", "<date>"},
+		{"datetime.datetime(2024, 1, 1, 10, 0)", "<date>"},
+		{"took 150ms, then 1.5s", "took <duration>, then <duration>"},
+		{"pointer 0xdeadbeef and 0XFF", "pointer <hex> and <hex>"},
+		{"code abc123 ABC123 added", "code <hex> <hex> added"},
+		{"commit abc1234 deadbee", "commit <git_sha> deadbee"},
+		{"12345678 and 1234567", "<hex> and <int>"},
+		{"GET https://example.com/a?b=1 failed", "GET <url> failed"},
+		{"connected to db.example.com", "connected to <hostname>"},
+		{"id=42 name='bob' ok=true x=\"y z\"", "id=<int> name=<quoted_str> ok=<bool> x=<quoted_str>"},
+		{"value -5 and a-5 and -3.25", "value <int> and a-<int> and <float>"},
+		{"trace 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "trace <traceparent>"},
+		{"tx 2001:db8::ff00:42:8329 and ::1", "tx <ip>:<int>:<int> and <ip>"},
+		// Sentry's lookarounds keep Class::method apart from IPv6.
+		{"Foo::bar failed", "Foo::bar failed"},
+		{"Übergröße 42", "Übergröße <int>"},
+		{"no values here", "no values here"},
+	}
+	for _, tt := range tests {
+		if got := parameterize(tt.in); got != tt.want {
+			t.Errorf("parameterize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNormalizeMessage(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"one line", "one line"},
+		{"first\nsecond\nthird", "first\nsecond..."},
+		{"\n\nfirst\r\n  \r\nsecond", "first\nsecond..."},
+		{"trailing\n", "trailing..."},
+	}
+	for _, tt := range tests {
+		if got := normalizeMessage(tt.in); got != tt.want {
+			t.Errorf("normalizeMessage(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTrimNativeFunction(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"-[UIApplication sendAction:to:from:forEvent:]", "-[UIApplication sendAction:to:from:forEvent:]"},
+		{"unsigned int std::foo<int>::bar(char const*) const", "std::foo<T>::bar"},
+		{"Renderer::drawFrame(Scene const&) const", "Renderer::drawFrame"},
+		{"std::vector<Mesh, std::allocator<Mesh>>::operator[](unsigned long)", "std::vector<T>::operator[]"},
+		{"CheckoutViewController.submitOrder(items: [Shop.Item]) -> ()", "CheckoutViewController.submitOrder"},
+		{"main::{lambda(int)#1}::operator()(int) const", "main::lambda::operator()"},
+		{"<T as core::fmt::Debug>::fmt::h0123456789abcdef", "core::fmt::Debug::fmt"},
+		{"<Foo as core::fmt::Debug>::fmt", "Foo::fmt"},
+		{"@_SomeFunc@12", "_SomeFunc"},
+		{"<unknown>", "<unknown>"},
+	}
+	for _, tt := range tests {
+		if got := trimNativeFunction(tt.in); got != tt.want {
+			t.Errorf("trimNativeFunction(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestJavaScriptNames(t *testing.T) {
+	t.Parallel()
+	modules := []struct{ in, want string }{
+		{"https://example.com/static/js/main.3f2a1b9c.chunk.js?v=12", "main.3f2a1b9c.chunk"},
+		{"http://google.com/js/v1.0/foo/bar/baz.js", "foo/bar/baz"},
+		{"https://cdn.example.com/0123456789abcdef0123456789abcdef/app/main.min.js", "app/main"},
+		{"webpack:///./src/components/Cart.tsx", "src/components/Cart"},
+		{"app:///main.js", "main"},
+	}
+	for _, tt := range modules {
+		if got := generateModule(tt.in); got != tt.want {
+			t.Errorf("generateModule(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	names := []struct{ in, want string }{
+		{"main.3f2a1b9c.chunk", "main.chunk"},
+		{"vendors~main.1a2b3c4d.chunk.js", "vendors~main.chunk.js"},
+		{"index-BzK3a9Qf.js", "index.js"},
+		{"index-C1x_yq7P.js", "index.js"},
+		{"user-settings.js", "user-settings.js"},
+		{"assets/cart-DiwrgTda", "assets/cart"},
+		{"app.js?v=1730540000", "app.js"},
+		{"static/3f2a1b9c8d/app", "static/app"},
+		{"polyfills-es2015.js", "polyfills-es2015.js"},
+		{"user-profile.js", "user-profile.js"},
+		{"my_component", "my_component"},
+	}
+	for _, tt := range names {
+		if got := stripBuildHashes(tt.in); got != tt.want {
+			t.Errorf("stripBuildHashes(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestJavaModule(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"com.acme.Foo", "com.acme.Foo", true},
+		{"com.acme.Foo$$Lambda$123/0x0000000800c1b440", "", false},
+		{"com.acme.Foo$$Lambda/0x000001f0011a6000", "", false},
+		{"sun.reflect.GeneratedMethodAccessor12", "sun.reflect.GeneratedMethodAccessor", true},
+		{"jdk.internal.reflect.GeneratedMethodAccessor7", "jdk.internal.reflect.GeneratedMethodAccessor", true},
+		{"sun.reflect.GeneratedConstructorAccessor45", "sun.reflect.GeneratedConstructorAccessor<auto>", true},
+		{"com.acme.Foo$$EnhancerBySpringCGLIB$$5a6b7c8d", "com.acme.Foo$$EnhancerBySpringCGLIB$$<auto>", true},
+		{"com.acme.Foo$$EnhancerByGuice$$ae46b1bf$$FastClassByGuice$$caceacd2", "com.acme.Foo$$EnhancerByGuice$$<auto>$$FastClassByGuice$$<auto>", true},
+		{"com.acme.User$HibernateProxy$oRWxjAWT", "com.acme.User$HibernateProxy$<auto>", true},
+		{"com.acme.EntriesResource_$$_javassist_seam_74", "com.acme.EntriesResource_$$_javassist<auto>", true},
+		{"myapp.core$fn__12345", "myapp.core$fn__<auto>", true},
+		{"com.acme.Foo$1", "com.acme.Foo$<auto>", true},
+		{"com.acme.Foo$Bar$2$1", "com.acme.Foo$Bar$<auto>$<auto>", true},
+		{"com.acme.Foo$Inner", "com.acme.Foo$Inner", true},
+	}
+	for _, tt := range tests {
+		got, ok := javaModule(tt.in)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("javaModule(%q) = %q, %v, want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestGoFunction(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"(*Server).routes.func1", "(*Server).routes.func"},
+		{"(*Store).Order.func2.1", "(*Store).Order.func"},
+		{"glob..func12", "glob..func"},
+		{"main.gowrap3", "main.gowrap"},
+		{"(*Server).handleOrder", "(*Server).handleOrder"},
+		{"funcName", "funcName"},
+	}
+	for _, tt := range tests {
+		if got := goFunction(tt.in); got != tt.want {
+			t.Errorf("goFunction(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tocsin/tocsin/store"
+)
+
+// batcher is the group commit: requests hand their envelopes to it and wait;
+// a writer takes everything that queued up while the previous transaction
+// was committing and stores it in one transaction. Durability costs one
+// commit per batch instead of one per event, with no added wait: a batch
+// closes as soon as the writer is free.
+type batcher struct {
+	store    *store.Store
+	log      *slog.Logger
+	queue    chan *write
+	maxBatch int
+	wg       sync.WaitGroup
+	// mu guards stopped: submit holds it shared while sending, stop
+	// exclusively while closing the queue, so nothing sends on a closed queue.
+	mu      sync.RWMutex
+	stopped bool
+	batch   prometheus.Histogram
+	commit  prometheus.Histogram
+}
+
+type write struct {
+	env  *store.IngestEnvelope
+	done chan error
+}
+
+// errStopped answers requests that arrive while the process stops.
+var errStopped = errors.New("ingest is stopping")
+
+func newBatcher(st *store.Store, writers, maxBatch int, log *slog.Logger, reg prometheus.Registerer) (*batcher, error) {
+	b := &batcher{
+		store: st, log: log, maxBatch: maxBatch,
+		queue: make(chan *write, maxBatch*writers*4),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tocsin_ingest_batch_envelopes",
+			Help:    "Envelopes stored per group-commit transaction.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
+		}),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tocsin_ingest_commit_seconds",
+			Help:    "Duration of group-commit transactions.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+	}
+	for _, c := range []prometheus.Collector{b.batch, b.commit} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	for range writers {
+		b.wg.Go(b.run)
+	}
+	return b, nil
+}
+
+// submit stores an envelope and returns once it is committed (nil) or
+// failed; ctx ends the wait, not the write.
+func (b *batcher) submit(ctx context.Context, env *store.IngestEnvelope) error {
+	w := &write{env: env, done: make(chan error, 1)}
+	b.mu.RLock()
+	if b.stopped {
+		b.mu.RUnlock()
+		return errStopped
+	}
+	select {
+	case b.queue <- w:
+		b.mu.RUnlock()
+	case <-ctx.Done():
+		b.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-w.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *batcher) run() {
+	for first := range b.queue {
+		batch := []*write{first}
+	fill:
+		for len(batch) < b.maxBatch {
+			select {
+			case w, ok := <-b.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, w)
+			default:
+				break fill
+			}
+		}
+		b.store1(batch)
+	}
+}
+
+// store1 commits a batch; when the batch fails, each envelope is retried
+// alone so that one bad envelope cannot fail the others.
+func (b *batcher) store1(batch []*write) {
+	envs := make([]*store.IngestEnvelope, len(batch))
+	for i, w := range batch {
+		envs[i] = w.env
+	}
+	start := time.Now()
+	// The writes outlive the requests that asked for them: a client that
+	// hangs up must not roll back what others in the batch sent.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := b.store.IngestBatch(ctx, envs)
+	cancel()
+	b.commit.Observe(time.Since(start).Seconds())
+	b.batch.Observe(float64(len(batch)))
+	if err == nil || len(batch) == 1 {
+		if err != nil {
+			b.log.Error("storing an envelope failed", "err", err)
+		}
+		for _, w := range batch {
+			w.done <- err
+		}
+		return
+	}
+	b.log.Warn("group commit failed; storing its envelopes one by one", "envelopes", len(batch), "err", err)
+	for _, w := range batch {
+		b.store1([]*write{w})
+	}
+}
+
+// stop stores what is queued and stops the writers; later submits get errStopped.
+func (b *batcher) stop() {
+	b.mu.Lock()
+	if !b.stopped {
+		b.stopped = true
+		close(b.queue)
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}

@@ -1,0 +1,463 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tocsin/tocsin/event"
+)
+
+// IngestEvent is one processed event ready to be stored: normalized,
+// grouped and compressed by the caller, outside the write transaction.
+type IngestEvent struct {
+	ProjectID       int64
+	OrganizationID  int64
+	Event           *event.Event
+	Hash            string
+	GroupingVersion string
+	Data            []byte // CompressEventData of the normalized JSON
+	Size            int    // the JSON's size before compression
+	// Kind, when set, is the outbox kind for this event instead of the one
+	// derived from what it did (ActivityCheckIn for cron failures).
+	Kind string
+}
+
+// IngestResult says what storing an event did.
+type IngestResult struct {
+	EventRowID int64
+	IssueID    int64
+	Duplicate  bool // an event with this id was already stored; nothing changed
+	NewIssue   bool
+	Regression bool // a resolved issue reopened
+	Unignored  bool // an ignored issue's condition ran out
+}
+
+// Activity kinds that the outbox carries to the rules engine, one row per
+// stored event, naming the most significant thing the event did.
+const (
+	ActivityNewIssue   = "new_issue"
+	ActivityRegression = "regression"
+	ActivityEscalating = "escalating"
+	ActivityUnignored  = "unignored"
+	ActivityEvent      = "event"
+	ActivityStatus     = "status_change"
+	ActivityCheckIn    = "check_in_failure"
+)
+
+// IngestEnvelope is everything one request brought for one project,
+// stored in one transaction with the rest of its batch.
+type IngestEnvelope struct {
+	ProjectID      int64
+	OrganizationID int64
+	Received       time.Time
+	Events         []*IngestEvent
+	Transactions   int64
+	Sessions       []SessionUpdate
+	Attachments    []Attachment
+	UserReports    []UserReport
+	Discards       []Discard
+	CheckIns       []CheckIn
+	// Results has one entry per event, filled by IngestBatch.
+	Results []IngestResult
+}
+
+// IngestBatch stores envelopes in one transaction: the events, their
+// issues (created, counted, reopened), users, tags, per-minute counts,
+// releases, the activity history and the outbox rows the rules engine
+// reads, plus sessions, attachments, feedback, client reports and cron
+// check-ins. Either all of it is committed or none.
+func (s *Store) IngestBatch(ctx context.Context, envs []*IngestEnvelope) error {
+	return s.tx(ctx, func(q querier) error {
+		agg := newAggregates()
+		for _, env := range envs {
+			env.Results = make([]IngestResult, len(env.Events))
+			for i, ie := range env.Events {
+				r, err := s.ingestOne(ctx, q, ie, agg)
+				if err != nil {
+					return fmt.Errorf("store event %s: %w", ie.Event.ID, err)
+				}
+				env.Results[i] = r
+			}
+			if err := s.ingestItems(ctx, q, env, agg); err != nil {
+				return err
+			}
+		}
+		return agg.flush(ctx, q)
+	})
+}
+
+// aggregates collects counter increments of a batch so that each counter
+// row is written once per batch, not once per event.
+type aggregates struct {
+	tags     map[tagKey]*tagCount
+	issueMin map[[2]int64]int64     // (issue, minute) → events
+	projMin  map[projCountKey]int64 // accepted, discarded… per category
+	releases map[releaseKey]*relAgg // per organization and version
+}
+
+type projCountKey struct {
+	project           int64
+	minute            int64
+	category, outcome string
+}
+
+type tagKey struct {
+	issue      int64
+	key, value string
+}
+
+type tagCount struct {
+	n           int64
+	first, last time.Time
+}
+
+type releaseKey struct {
+	org     int64
+	project int64
+	version string
+}
+
+type relAgg struct {
+	first, last time.Time
+	newGroups   int
+}
+
+func newAggregates() *aggregates {
+	return &aggregates{tags: map[tagKey]*tagCount{}, issueMin: map[[2]int64]int64{},
+		projMin: map[projCountKey]int64{}, releases: map[releaseKey]*relAgg{}}
+}
+
+func minuteOf(t time.Time) int64 { return t.Unix() / 60 }
+
+func (s *Store) ingestOne(ctx context.Context, q querier, ie *IngestEvent, agg *aggregates) (IngestResult, error) {
+	ev := ie.Event
+	var res IngestResult
+	issue, created, err := s.issueForHash(ctx, q, ie)
+	if err != nil {
+		return res, err
+	}
+	res.IssueID, res.NewIssue = issue.ID, created
+
+	ident := ev.User.Identity()
+	err = q.queryRow(ctx, `
+		INSERT INTO events (project_id, issue_id, event_id, type, timestamp, received, level, title,
+			environment, release, user_ident, size, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (project_id, event_id) DO NOTHING RETURNING id`,
+		ie.ProjectID, issue.ID, ev.ID, ev.Type, ev.Timestamp, ev.Received, ev.Level, truncateRunes(ev.Title(), 200),
+		ev.Environment, ev.Release, ident, ie.Size, ie.Data).Scan(&res.EventRowID)
+	if isNoRows(err) {
+		// A client resent an event it had sent before: keep the first.
+		if created {
+			if _, err := q.exec(ctx, `DELETE FROM issues WHERE id = $1`, issue.ID); err != nil {
+				return res, fmt.Errorf("drop issue of duplicate event: %w", err)
+			}
+		}
+		return IngestResult{Duplicate: true}, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("insert event: %w", err)
+	}
+
+	newUser := int64(0)
+	if ident != "" {
+		n, err := q.exec(ctx, `INSERT INTO issue_users (issue_id, user_ident, first_seen) VALUES ($1, $2, $3)
+			ON CONFLICT (issue_id, user_ident) DO NOTHING`, issue.ID, ident, ev.Timestamp)
+		if err != nil {
+			return res, fmt.Errorf("count user: %w", err)
+		}
+		newUser = n
+	}
+
+	kind := ActivityEvent
+	status, substatus := issue.Status, issue.Substatus
+	resolvedAt := issue.ResolvedAt
+	var activity string
+	switch {
+	case created:
+		kind, activity = ActivityNewIssue, "first_seen"
+	case issue.Status == StatusResolved && regresses(issue, ev):
+		res.Regression = true
+		kind, activity = ActivityRegression, "set_regression"
+		status, substatus, resolvedAt = StatusUnresolved, SubstatusRegressed, nil
+	case issue.Status == StatusIgnored:
+		why, err := s.ignoreEnds(ctx, q, issue, ev, newUser)
+		if err != nil {
+			return res, err
+		}
+		if why != "" {
+			res.Unignored = true
+			kind, activity = why, "set_unresolved"
+			status, substatus = StatusUnresolved, SubstatusOngoing
+			if why == ActivityEscalating {
+				substatus = SubstatusEscalating
+			}
+		}
+	case issue.Substatus == SubstatusNew && ev.Received.Sub(issue.FirstSeen) > 3*24*time.Hour:
+		// Sentry's "new" lasts three days; after that an issue is ongoing.
+		substatus = SubstatusOngoing
+	}
+	if ie.Kind != "" {
+		kind = ie.Kind
+	}
+	clearIgnore := res.Unignored
+	_, err = q.exec(ctx, `
+		UPDATE issues SET
+			times_seen = times_seen + 1,
+			user_count = user_count + $2,
+			last_seen = CASE WHEN $3 > last_seen THEN $3 ELSE last_seen END,
+			first_seen = CASE WHEN $3 < first_seen THEN $3 ELSE first_seen END,
+			level = $4,
+			last_release = CASE WHEN $5 <> '' THEN $5 ELSE last_release END,
+			status = $6, substatus = $7, resolved_at = $8,
+			resolved_in_release = CASE WHEN $6 = 'resolved' THEN resolved_in_release ELSE '' END,
+			ignore_until = CASE WHEN $9 THEN NULL ELSE ignore_until END,
+			ignore_count = CASE WHEN $9 THEN 0 ELSE ignore_count END,
+			ignore_user_count = CASE WHEN $9 THEN 0 ELSE ignore_user_count END
+		WHERE id = $1`,
+		issue.ID, newUser, ev.Timestamp, ev.Level, ev.Release, status, substatus, resolvedAt, clearIgnore)
+	if err != nil {
+		return res, fmt.Errorf("update issue %d: %w", issue.ID, err)
+	}
+	if activity != "" {
+		data := "{}"
+		if res.Regression && ev.Release != "" {
+			b, _ := json.Marshal(map[string]string{"version": ev.Release})
+			data = string(b)
+		}
+		if err := insertActivity(ctx, q, ie.ProjectID, issue.ID, activity, nil, data, ev.Received); err != nil {
+			return res, err
+		}
+	}
+	if _, err := q.exec(ctx, `INSERT INTO activity_outbox (project_id, issue_id, event_row_id, kind, date_created)
+		VALUES ($1, $2, $3, $4, $5)`, ie.ProjectID, issue.ID, res.EventRowID, kind, ev.Received); err != nil {
+		return res, fmt.Errorf("queue activity: %w", err)
+	}
+
+	for _, t := range ev.IndexTags() {
+		k := tagKey{issue.ID, t.Key, t.Value}
+		c := agg.tags[k]
+		if c == nil {
+			c = &tagCount{first: ev.Timestamp, last: ev.Timestamp}
+			agg.tags[k] = c
+		}
+		c.n++
+		if ev.Timestamp.Before(c.first) {
+			c.first = ev.Timestamp
+		}
+		if ev.Timestamp.After(c.last) {
+			c.last = ev.Timestamp
+		}
+	}
+	agg.issueMin[[2]int64{issue.ID, minuteOf(ev.Received)}]++
+	agg.projMin[projCountKey{ie.ProjectID, minuteOf(ev.Received), "error", "accepted"}]++
+	if ev.Release != "" {
+		k := releaseKey{ie.OrganizationID, ie.ProjectID, ev.Release}
+		r := agg.releases[k]
+		if r == nil {
+			r = &relAgg{first: ev.Timestamp, last: ev.Timestamp}
+			agg.releases[k] = r
+		}
+		if ev.Timestamp.Before(r.first) {
+			r.first = ev.Timestamp
+		}
+		if ev.Timestamp.After(r.last) {
+			r.last = ev.Timestamp
+		}
+		if created {
+			r.newGroups++
+		}
+	}
+	return res, nil
+}
+
+// regresses reports whether an event reopens a resolved issue. An issue
+// resolved "in the next release" stays resolved for events of the release
+// it was resolved in (and events that name no release).
+func regresses(is *Issue, ev *event.Event) bool {
+	if is.ResolvedInRelease == "" {
+		return true
+	}
+	return ev.Release != "" && ev.Release != is.ResolvedInRelease
+}
+
+// ignoreEnds reports why an ignored issue stops being ignored with this
+// event: ActivityUnignored when its time ran out, ActivityEscalating when
+// it passed its event or user count; "" while it stays ignored.
+func (s *Store) ignoreEnds(ctx context.Context, q querier, is *Issue, ev *event.Event, newUser int64) (string, error) {
+	ig := is.Ignore
+	if ig.Until != nil && !ev.Received.Before(*ig.Until) {
+		return ActivityUnignored, nil
+	}
+	if ig.Count > 0 {
+		n := is.TimesSeen + 1 - ig.BaseCount
+		if ig.Window > 0 {
+			since := minuteOf(ev.Received) - int64(ig.Window) + 1
+			if err := q.queryRow(ctx, `SELECT COALESCE(SUM(count), 0) FROM issue_counts WHERE issue_id = $1 AND minute >= $2`,
+				is.ID, since).Scan(&n); err != nil {
+				return "", fmt.Errorf("count recent events: %w", err)
+			}
+			n++ // this event's count is not flushed yet
+		}
+		if n >= ig.Count {
+			return ActivityEscalating, nil
+		}
+	}
+	if ig.UserCount > 0 {
+		n := is.UserCount + newUser - ig.BaseUsers
+		if ig.UserWindow > 0 {
+			since := ev.Received.Add(-time.Duration(ig.UserWindow) * time.Minute)
+			if err := q.queryRow(ctx, `SELECT COUNT(DISTINCT user_ident) FROM events
+				WHERE issue_id = $1 AND received >= $2 AND user_ident <> ''`, is.ID, since).Scan(&n); err != nil {
+				return "", fmt.Errorf("count recent users: %w", err)
+			}
+		}
+		if n >= ig.UserCount {
+			return ActivityEscalating, nil
+		}
+	}
+	return "", nil
+}
+
+// issueForHash finds the issue of the event's hash or creates it. When two
+// processes create the same hash at once, the loser drops its new issue
+// and joins the winner's.
+func (s *Store) issueForHash(ctx context.Context, q querier, ie *IngestEvent) (*Issue, bool, error) {
+	lock := ""
+	if s.engine == Postgres {
+		lock = " FOR UPDATE OF i"
+	}
+	is, err := scanIssue(q.queryRow(ctx, `SELECT `+issueColumns+` FROM issue_hashes h
+		JOIN issues i ON i.id = h.issue_id WHERE h.project_id = $1 AND h.hash = $2`+lock, ie.ProjectID, ie.Hash))
+	if err == nil {
+		return is, false, nil
+	}
+	if !isNoRows(err) {
+		return nil, false, fmt.Errorf("find issue: %w", err)
+	}
+	ev := ie.Event
+	is = &Issue{ProjectID: ie.ProjectID, Type: ev.Type, Title: truncateRunes(ev.Title(), 200),
+		Culprit: truncateRunes(ev.DerivedCulprit(), 200), Level: ev.Level, Platform: ev.Platform, Logger: ev.Logger,
+		Metadata: ev.Metadata(), Status: StatusUnresolved, Substatus: SubstatusNew, FirstSeen: ev.Timestamp,
+		LastSeen: ev.Timestamp, FirstRelease: ev.Release, LastRelease: ev.Release, GroupingVersion: ie.GroupingVersion}
+	if err := q.queryRow(ctx, `UPDATE projects SET next_short_id = next_short_id + 1 WHERE id = $1
+		RETURNING next_short_id - 1`, ie.ProjectID).Scan(&is.ShortID); err != nil {
+		return nil, false, notFound(err, fmt.Sprintf("project %d", ie.ProjectID))
+	}
+	md, _ := json.Marshal(is.Metadata)
+	err = q.queryRow(ctx, `
+		INSERT INTO issues (project_id, short_id, type, title, culprit, level, platform, logger, metadata,
+			status, substatus, first_seen, last_seen, first_release, last_release, grouping_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		is.ProjectID, is.ShortID, is.Type, is.Title, is.Culprit, is.Level, is.Platform, is.Logger, string(md),
+		is.Status, is.Substatus, is.FirstSeen, is.LastSeen, is.FirstRelease, is.LastRelease, is.GroupingVersion).Scan(&is.ID)
+	if err != nil {
+		return nil, false, fmt.Errorf("create issue: %w", err)
+	}
+	var got int64
+	err = q.queryRow(ctx, `INSERT INTO issue_hashes (project_id, hash, issue_id, grouping_version)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, hash) DO NOTHING RETURNING issue_id`,
+		ie.ProjectID, ie.Hash, is.ID, ie.GroupingVersion).Scan(&got)
+	if err == nil {
+		return is, true, nil
+	}
+	if !isNoRows(err) {
+		return nil, false, fmt.Errorf("record issue hash: %w", err)
+	}
+	// Another process created this hash's issue first.
+	if _, err := q.exec(ctx, `DELETE FROM issues WHERE id = $1`, is.ID); err != nil {
+		return nil, false, fmt.Errorf("drop raced issue: %w", err)
+	}
+	is, err = scanIssue(q.queryRow(ctx, `SELECT `+issueColumns+` FROM issue_hashes h
+		JOIN issues i ON i.id = h.issue_id WHERE h.project_id = $1 AND h.hash = $2`+lock, ie.ProjectID, ie.Hash))
+	if err != nil {
+		return nil, false, fmt.Errorf("find raced issue: %w", err)
+	}
+	return is, false, nil
+}
+
+func (a *aggregates) flush(ctx context.Context, q querier) error {
+	for k, c := range a.tags {
+		if _, err := q.exec(ctx, `
+			INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (issue_id, key, value) DO UPDATE SET
+				times_seen = issue_tags.times_seen + excluded.times_seen,
+				first_seen = CASE WHEN excluded.first_seen < issue_tags.first_seen THEN excluded.first_seen ELSE issue_tags.first_seen END,
+				last_seen = CASE WHEN excluded.last_seen > issue_tags.last_seen THEN excluded.last_seen ELSE issue_tags.last_seen END`,
+			k.issue, k.key, k.value, c.n, c.first, c.last); err != nil {
+			return fmt.Errorf("count tag %s: %w", k.key, err)
+		}
+	}
+	for k, n := range a.issueMin {
+		if _, err := q.exec(ctx, `INSERT INTO issue_counts (issue_id, minute, count) VALUES ($1, $2, $3)
+			ON CONFLICT (issue_id, minute) DO UPDATE SET count = issue_counts.count + excluded.count`,
+			k[0], k[1], n); err != nil {
+			return fmt.Errorf("count issue events: %w", err)
+		}
+	}
+	for k, n := range a.projMin {
+		if err := addProjectCount(ctx, q, k.project, k.minute, k.category, k.outcome, n); err != nil {
+			return err
+		}
+	}
+	for k, r := range a.releases {
+		if err := upsertRelease(ctx, q, k, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addProjectCount adds to a project's per-minute count of a data category
+// (error, transaction, attachment, session…) and outcome (accepted,
+// rate_limited, invalid, client_discard…).
+func addProjectCount(ctx context.Context, q querier, projectID, minute int64, category, outcome string, n int64) error {
+	if _, err := q.exec(ctx, `INSERT INTO project_counts (project_id, minute, category, outcome, count)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (project_id, minute, category, outcome) DO UPDATE SET count = project_counts.count + excluded.count`,
+		projectID, minute, category, outcome, n); err != nil {
+		return fmt.Errorf("count %s %s: %w", outcome, category, err)
+	}
+	return nil
+}
+
+func upsertRelease(ctx context.Context, q querier, k releaseKey, r *relAgg) error {
+	var id int64
+	err := q.queryRow(ctx, `
+		INSERT INTO releases (organization_id, version, date_created, first_event, last_event, new_groups)
+		VALUES ($1, $2, $3, $3, $4, $5)
+		ON CONFLICT (organization_id, version) DO UPDATE SET
+			first_event = CASE WHEN releases.first_event IS NULL OR excluded.first_event < releases.first_event
+				THEN excluded.first_event ELSE releases.first_event END,
+			last_event = CASE WHEN releases.last_event IS NULL OR excluded.last_event > releases.last_event
+				THEN excluded.last_event ELSE releases.last_event END,
+			new_groups = releases.new_groups + excluded.new_groups
+		RETURNING id`, k.org, truncateRunes(k.version, 200), r.first, r.last, r.newGroups).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("record release %s: %w", k.version, err)
+	}
+	if _, err := q.exec(ctx, `INSERT INTO release_projects (release_id, project_id) VALUES ($1, $2)
+		ON CONFLICT (release_id, project_id) DO NOTHING`, id, k.project); err != nil {
+		return fmt.Errorf("record release %s: %w", k.version, err)
+	}
+	return nil
+}
+
+func insertActivity(ctx context.Context, q querier, projectID, issueID int64, kind string, userID *int64, data string, at time.Time) error {
+	if _, err := q.exec(ctx, `INSERT INTO activities (project_id, issue_id, kind, user_id, data, date_created)
+		VALUES ($1, $2, $3, $4, $5, $6)`, projectID, issueID, kind, userID, data, at.UTC()); err != nil {
+		return fmt.Errorf("record activity %s: %w", kind, err)
+	}
+	return nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
