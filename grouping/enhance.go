@@ -137,7 +137,7 @@ func (f *ruleFrame) noGroup() bool {
 	case hasAnyPrefix(f.module, "io.sentry.", "@babel/", "core-js/", "regenerator-runtime/", "tslib/"),
 		f.module == "newrelic",
 		f.inDirNamed("newrelic", "logrocket"),
-		isOneOf(f.function, "runMicrotasks", "queueMicrotask", "processTicksAndRejections", "runNextTicks", "nextTick"),
+		isOneOf(f.nodeFunction(), "runMicrotasks", "queueMicrotask", "processTicksAndRejections", "runNextTicks", "nextTick"),
 		f.family == familyJavaScript && f.function == "_callSuper":
 		return true
 	}
@@ -153,9 +153,21 @@ func (f *ruleFrame) noGroup() bool {
 		f.nativeSystem() && strings.HasPrefix(fn, "_") && fn != "_purecall"
 }
 
+// nodeFunction is the function without the receiver node prints before
+// it (process.processTicksAndRejections) for JavaScript frames.
+func (f *ruleFrame) nodeFunction() string {
+	if f.family != familyJavaScript {
+		return f.function
+	}
+	return f.function[strings.LastIndex(f.function, ".")+1:]
+}
+
 // inDirNamed reports whether a path has a directory whose name contains
 // one of the words: Sentry's path:**/*newrelic*/** rules.
 func (f *ruleFrame) inDirNamed(words ...string) bool {
+	if !f.pathContains(words...) {
+		return false
+	}
 	for _, p := range f.paths {
 		dirs := strings.Split(p[:strings.LastIndex(p, "/")+1], "/")
 		for _, d := range dirs {

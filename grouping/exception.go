@@ -28,8 +28,8 @@ func exceptionGrouping(ev *event.Event) (values []string, hasStack, ok bool) {
 		if exc.Type != "" && (exc.Mechanism == nil || !exc.Mechanism.Synthetic) {
 			typ = exc.Type
 		}
-		if exc.Value != "" {
-			value = normalizeMessage(exc.Value)
+		if exc.Value != "" && !(sv.appOK && sv.systemOK) {
+			value = normalizeMessage(exc.Value) // not needed when stack traces contribute
 		}
 		app = appendException(app, typ, value, sv.app, sv.appOK)
 		system = appendException(system, typ, value, sv.system, sv.systemOK)

@@ -3,6 +3,7 @@ package grouping
 import (
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tocsin/tocsin/event"
@@ -174,7 +175,7 @@ func (fr *frame) contextLineValue() (string, bool) {
 	if raw == "" || !usesContextLine(fr.platform) {
 		return "", false
 	}
-	line := strings.Join(strings.Fields(raw), " ")
+	line := collapseSpace(raw)
 	switch {
 	case line == "":
 		return "", false
@@ -238,4 +239,24 @@ func functionValue(f *event.Frame, platform, family string) (string, bool) {
 func isRecursion(f, prev *event.Frame) bool {
 	return prev != nil && f.AbsPath == prev.AbsPath && f.Package == prev.Package && f.Module == prev.Module &&
 		f.Filename == prev.Filename && f.Function == prev.Function && f.Lineno == prev.Lineno && f.Colno == prev.Colno
+}
+
+// collapseSpace trims s and turns every run of white space into one space,
+// as Python's " ".join(s.split()): indentation and tabs are not code.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

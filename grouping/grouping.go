@@ -20,6 +20,19 @@
 // Sentry's hash_from_values: a fingerprint ["foo"] or a message-only event
 // gets the hash Sentry would give it.
 //
+// Where Tocsin goes beyond Sentry, so that deploys do not split issues:
+// build hashes are dropped anywhere in JavaScript file and module names
+// (Sentry: only at the end), Java anonymous class numbers (Foo$1) and JDK
+// 21 lambda classes are normalized, and Go closure numbers (.func1,
+// .gowrap2) are dropped. Sentry's fallback hashes nothing; Tocsin's
+// includes the platform.
+//
+// Left out: project stack trace and fingerprint rules (only the built-in
+// ones, as code), Sentry's category rules that look at neighbouring native
+// frames, the exception group tree (mechanism exception_id/parent_id are
+// not in event.Exception), NSError domain and code, source map hints, and
+// the security (CSP) strategies.
+//
 // Followed: src/sentry/grouping/ of https://github.com/getsentry/sentry
 // (api.py, variants.py, strategies/newstyle.py, strategies/message.py,
 // parameterization.py, enhancer/ and fingerprinting/ defaults) and
@@ -35,9 +48,10 @@ import (
 
 // Version identifies the algorithm; stored with each issue so it can change
 // later without splitting existing issues. "tocsin:2026-11" is Tocsin's
-// first: Sentry's newstyle strategies with the frame rules of
-// all-platforms@2026-01-20, plus the normalizations listed in README.md.
-// Any change to what Group returns for some event needs a new Version.
+// first: Sentry's newstyle strategies and the built-in stack trace rules of
+// all-platforms@2026-01-20, with the additions in the package comment.
+// Any change to the hash Group returns for some event needs a new Version
+// (testdata/golden.json refuses to be rewritten otherwise).
 const Version = "tocsin:2026-11"
 
 // Grouping methods: what the hash was computed from.
@@ -106,9 +120,14 @@ func defaultGrouping(ev *event.Event) grouping {
 // result hashes values as Sentry's hash_from_values: MD5 of their UTF-8
 // bytes, one after the other.
 func result(values []string, method string) Result {
-	h := md5.New()
+	n := 0
 	for _, v := range values {
-		h.Write([]byte(v))
+		n += len(v)
 	}
-	return Result{Hash: hex.EncodeToString(h.Sum(nil)), Method: method, Version: Version}
+	buf := make([]byte, 0, n)
+	for _, v := range values {
+		buf = append(buf, v...)
+	}
+	sum := md5.Sum(buf)
+	return Result{Hash: hex.EncodeToString(sum[:]), Method: method, Version: Version}
 }

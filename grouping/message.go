@@ -21,10 +21,12 @@ func normalizeMessage(msg string) string {
 	return parameterize(trimmed)
 }
 
-// firstLines joins the first n lines of s that are not blank, splitting
-// lines as Python's str.splitlines does.
+// lineBreaks are the line boundaries of Python's str.splitlines.
+const lineBreaks = "\n\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029"
+
+// firstLines joins the first n lines of s that are not blank.
 func firstLines(s string, n int) string {
-	if !strings.ContainsAny(s, "\n\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029") {
+	if !strings.ContainsAny(s, lineBreaks) {
 		if strings.TrimSpace(s) == "" {
 			return ""
 		}
@@ -34,7 +36,7 @@ func firstLines(s string, n int) string {
 	for len(s) > 0 && len(kept) < n {
 		line := s
 		next := ""
-		if i := strings.IndexAny(s, "\n\r\v\f\x1c\x1d\x1e\u0085\u2028\u2029"); i >= 0 {
+		if i := strings.IndexAny(s, lineBreaks); i >= 0 {
 			line = s[:i]
 			rest := s[i:]
 			if strings.HasPrefix(rest, "\r\n") {

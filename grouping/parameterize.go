@@ -40,6 +40,9 @@ type paramAlt struct {
 	check func(m string) bool
 	// tail, when set, is an optional continuation after the lookahead.
 	tail *regexp.Regexp
+	// guard, when set, must accept the text from the position on: a cheap
+	// test in front of the regexes too large for RE2's fast matchers.
+	guard func(rest string) bool
 	// need, when not needNone, is a substring the rest of the text must
 	// contain for a match; it saves running the regex at all.
 	need needle
@@ -81,6 +84,7 @@ func notAfter(f func(byte) bool) func(*paramAlt) {
 	return func(a *paramAlt) { a.before = f }
 }
 func checked(f func(string) bool) func(*paramAlt) { return func(a *paramAlt) { a.check = f } }
+func guarded(f func(string) bool) func(*paramAlt) { return func(a *paramAlt) { a.guard = f } }
 func needs(n needle) func(*paramAlt)              { return func(a *paramAlt) { a.need = n } }
 func withTail(p string) func(*paramAlt) {
 	return func(a *paramAlt) { a.tail = regexp.MustCompile(`^(?:` + p + `)`) }
@@ -126,6 +130,34 @@ var reIPv6 = strings.Join([]string{
 	`(?:` + reHex4 + `:){1,4}:` + reIPv4 + `\b`,
 }, "|")
 
+// hostLabelThenDot: a hostname starts with a label and a dot.
+func hostLabelThenDot(rest string) bool {
+	for i := 0; i < len(rest) && i <= 63; i++ {
+		c := rest[i]
+		if c == '.' {
+			return i > 0
+		}
+		if !isWordByte(c) && c != '-' || c == '_' {
+			return false
+		}
+	}
+	return false
+}
+
+// hexThenColon: an IPv6 address has a colon within its first five bytes.
+func hexThenColon(rest string) bool {
+	for i := 0; i < len(rest) && i <= 4; i++ {
+		c := rest[i]
+		if c == ':' {
+			return true
+		}
+		if !(isDigitByte(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return false
+}
+
 func notWord(c byte) bool  { return !isWordByte(c) }
 func notDigit(c byte) bool { return !isDigitByte(c) }
 func isEquals(c byte) bool { return c == '=' }
@@ -144,11 +176,11 @@ var paramKinds = []paramKind{
 		alt(`(?:wss?|https?|ftp)://[^\s/$.?#].[^\s]*`, atBoundary, needs(needScheme)),
 	}},
 	{"hostname", []paramAlt{
-		alt(`(?:[a-zA-Z0-9\-]{1,63}\.)+?(?:(?:`+reTLDs+`)|(?:`+strings.ToLower(reTLDs)+`))\b`, atBoundary, needs(needDot)),
+		alt(`(?:[a-zA-Z0-9\-]{1,63}\.)+?(?:(?:`+reTLDs+`)|(?:`+strings.ToLower(reTLDs)+`))\b`, atBoundary, needs(needDot), guarded(hostLabelThenDot)),
 	}},
 	{"ip", []paramAlt{
 		// (?<![0-9a-zA-Z_]) ( IPv6 ) (?![0-9a-zA-Z])
-		alt(`(`+reIPv6+`)(?:[^0-9a-zA-Z]|$)`, notAfter(notWord), asGroup1, needs(needColon)),
+		alt(`(`+reIPv6+`)(?:[^0-9a-zA-Z]|$)`, notAfter(notWord), asGroup1, needs(needColon), guarded(hexThenColon)),
 		alt(reIPv4+`\b`, atBoundary),
 	}},
 	{"traceparent", []paramAlt{
@@ -283,7 +315,7 @@ func matchAt(s string, i int, last *[needCount]int) (string, int) {
 		for j := range kind.alts {
 			a := &kind.alts[j]
 			if !a.first[s[i]] || a.boundary && !boundary || a.before != nil && !a.before(prev) ||
-				a.need != needNone && last[a.need] < i {
+				a.need != needNone && last[a.need] < i || a.guard != nil && !a.guard(rest) {
 				continue
 			}
 			loc := a.re.FindStringSubmatchIndex(rest)

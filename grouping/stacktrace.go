@@ -48,6 +48,8 @@ func groupStacktrace(st *event.Stacktrace, eventPlatform string) stackVariants {
 	}
 	applyRules(rules)
 
+	sv.system = make([]string, 0, 3*len(frames))
+	sv.app = make([]string, 0, 3*len(frames))
 	for i := range frames {
 		if !rules[i].grouped || i > 0 && isRecursion(&src[i], &src[i-1]) {
 			continue

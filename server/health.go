@@ -30,6 +30,13 @@ type healthReport struct {
 	Version   string         `json:"version"`
 	Store     storeHealth    `json:"store"`
 	Processes []processState `json:"processes"`
+	// Queue is the work waiting for workers: issue activities not yet
+	// handed to the rules engine.
+	Queue queueState `json:"queue"`
+}
+
+type queueState struct {
+	PendingActivities int64 `json:"pendingActivities"`
 }
 
 type storeHealth struct {
@@ -85,6 +92,9 @@ func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, p := range procs {
 			rep.Processes = append(rep.Processes, processState(*p))
+		}
+		if rep.Queue.PendingActivities, err = h.store.OutboxPending(ctx); err != nil {
+			h.log.Warn("health check: outbox", "err", err)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")

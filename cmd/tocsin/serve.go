@@ -85,7 +85,11 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	wk := worker.New(worker.Config{Role: string(role), Version: version}, st, log)
+	wk, err := worker.New(worker.Config{Role: string(role), Version: version,
+		EventRetentionDays: cfg.EventRetentionDays}, st, log, reg)
+	if err != nil {
+		return err
+	}
 	if err := wk.Start(ctx); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()

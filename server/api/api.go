@@ -4,6 +4,7 @@
 package api
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -116,28 +117,35 @@ func WithNotFound(mux *http.ServeMux) http.Handler {
 					http.Redirect(w, r, u.RequestURI(), http.StatusPermanentRedirect)
 					return
 				}
-				w = &jsonNotFound{ResponseWriter: w}
+				w = &jsonNotFound{ResponseWriter: w, method: r.Method}
 			}
 		}
 		mux.ServeHTTP(w, r)
 	})
 }
 
-// jsonNotFound replaces ServeMux's plain-text 404 with the API's JSON one
-// and lets other answers (405 for a known path) through.
+// jsonNotFound replaces ServeMux's plain-text 404 and 405 (a known path,
+// with its Allow header) with the API's JSON errors, worded as Sentry's.
 type jsonNotFound struct {
 	http.ResponseWriter
+	method  string
 	swallow bool
 }
 
 func (w *jsonNotFound) WriteHeader(code int) {
-	if code == http.StatusNotFound {
-		w.swallow = true
-		w.ResponseWriter.Header().Del("X-Content-Type-Options")
-		writeError(w.ResponseWriter, http.StatusNotFound, "The requested resource does not exist")
+	var detail string
+	switch code {
+	case http.StatusNotFound:
+		detail = "The requested resource does not exist"
+	case http.StatusMethodNotAllowed:
+		detail = fmt.Sprintf("Method %q not allowed.", w.method)
+	default:
+		w.ResponseWriter.WriteHeader(code)
 		return
 	}
-	w.ResponseWriter.WriteHeader(code)
+	w.swallow = true
+	w.ResponseWriter.Header().Del("X-Content-Type-Options")
+	writeError(w.ResponseWriter, code, detail)
 }
 
 func (w *jsonNotFound) Write(b []byte) (int, error) {

@@ -304,5 +304,19 @@ func TestHandler_Routing(t *testing.T) {
 			wantDetail(t, e.want(t, http.StatusNotFound, "GET", "/api/0/nope/", token, nil))
 			wantDetail(t, e.want(t, http.StatusNotFound, "GET", "/api/0/organizations/acme/nope/", token, nil))
 		}
+		// A known path with another method: 405 with Allow, as JSON.
+		for _, tc := range []struct{ method, path, allow string }{
+			{"PATCH", "/api/0/organizations/", "GET, HEAD, POST"},
+			{"DELETE", "/api/0/organizations/acme/", "GET, HEAD, PUT"},
+			{"POST", "/api/0/projects/acme/acme-web/", "DELETE, GET, HEAD, PUT"},
+		} {
+			code, hdr, v := e.do(t, tc.method, tc.path, a.token, nil)
+			if code != http.StatusMethodNotAllowed || hdr.Get("Allow") != tc.allow {
+				t.Errorf("%s %s: %d with Allow %q, want 405 with %q", tc.method, tc.path, code, hdr.Get("Allow"), tc.allow)
+				continue
+			}
+			wantDetail(t, v, tc.method)
+		}
+		e.want(t, http.StatusOK, "GET", "/api/0/projects/acme/acme-web/", a.token, nil)
 	})
 }

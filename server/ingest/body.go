@@ -110,21 +110,24 @@ func DecodeBody(r *http.Request, lim BodyLimits) (io.ReadCloser, error) {
 		d.closers = append(d.closers, layer)
 		rd = layer
 	}
-	d.r = &limitedReader{r: rd, left: lim.MaxDecompressed, fail: fail,
-		tooLarge: "request body larger than " + formatBytes(lim.MaxDecompressed) + " decompressed"}
+	tooLarge := "request body larger than " + formatBytes(lim.MaxDecompressed)
+	if len(encodings) > 0 {
+		tooLarge += " decompressed"
+	}
+	d.r = &limitedReader{r: rd, left: lim.MaxDecompressed, fail: fail, tooLarge: tooLarge}
 	return d, nil
 }
 
 // ReadAllLimited reads a body decoded by DecodeBody to its end, holding at
-// most max+1 bytes: more is a 413 *BodyError, and any other failure a
+// most limit+1 bytes: more is a 413 *BodyError, and any other failure a
 // *BodyError too (400 unless the reader said otherwise).
-func ReadAllLimited(rc io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+func ReadAllLimited(rc io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, asBodyError(err)
 	}
-	if int64(len(b)) > max {
-		return nil, &BodyError{Status: http.StatusRequestEntityTooLarge, Reason: "request body larger than " + formatBytes(max)}
+	if int64(len(b)) > limit {
+		return nil, &BodyError{Status: http.StatusRequestEntityTooLarge, Reason: "request body larger than " + formatBytes(limit)}
 	}
 	return b, nil
 }
@@ -132,15 +135,15 @@ func ReadAllLimited(rc io.Reader, max int64) ([]byte, error) {
 // DecodeStoreBody decodes the body of a legacy store request: JSON as is,
 // or base64 of zlib-compressed JSON (raven-python and other old clients), or
 // base64 of JSON. Like Sentry, it takes a body whose first non-blank byte is
-// '{' for JSON. The result is at most max bytes, else a 413 *BodyError;
+// '{' for JSON. The result is at most limit bytes, else a 413 *BodyError;
 // other failures are 400 *BodyErrors.
-func DecodeStoreBody(b []byte, max int64) ([]byte, error) {
+func DecodeStoreBody(b []byte, limit int64) ([]byte, error) {
 	trimmed := bytes.TrimLeft(b, " \t\r\n")
 	if len(trimmed) == 0 {
 		return nil, &BodyError{Status: http.StatusBadRequest, Reason: "empty store body"}
 	}
 	if trimmed[0] == '{' {
-		return storeSized(b, max)
+		return storeSized(b, limit)
 	}
 	// Some clients wrap base64 lines; none of the alphabet is blank.
 	text := bytes.Map(func(r rune) rune {
@@ -158,27 +161,27 @@ func DecodeStoreBody(b []byte, max int64) ([]byte, error) {
 	}
 	raw = raw[:n]
 	if j := bytes.TrimLeft(raw, " \t\r\n"); len(j) > 0 && j[0] == '{' {
-		return storeSized(raw, max)
+		return storeSized(raw, limit)
 	}
 	zr, err := zlib.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil, &BodyError{Status: http.StatusBadRequest, Reason: "invalid store body: base64 of neither JSON nor zlib: " + trimPrefix(err, "zlib")}
 	}
 	defer zr.Close()
-	out, err := io.ReadAll(io.LimitReader(zr, max+1))
+	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, &BodyError{Status: http.StatusBadRequest, Reason: "invalid zlib store body: " + trimPrefix(err, "zlib")}
 	}
-	return storeSized(out, max)
+	return storeSized(out, limit)
 }
 
-// storeSized returns b, or a 413 when it is larger than max.
-func storeSized(b []byte, max int64) ([]byte, error) {
-	if int64(len(b)) > max {
-		return nil, &BodyError{Status: http.StatusRequestEntityTooLarge, Reason: "store body larger than " + formatBytes(max)}
+// storeSized returns b, or a 413 when it is larger than limit.
+func storeSized(b []byte, limit int64) ([]byte, error) {
+	if int64(len(b)) > limit {
+		return nil, &BodyError{Status: http.StatusRequestEntityTooLarge, Reason: "store body larger than " + formatBytes(limit)}
 	}
 	return b, nil
 }

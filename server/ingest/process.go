@@ -9,6 +9,7 @@ import (
 	"github.com/tocsin/tocsin/envelope"
 	"github.com/tocsin/tocsin/event"
 	"github.com/tocsin/tocsin/grouping"
+	"github.com/tocsin/tocsin/monitors"
 	"github.com/tocsin/tocsin/store"
 )
 
@@ -120,26 +121,7 @@ func (rq *pending) addEnvelope(env *envelope.Envelope) error {
 // addCheckInFailure turns a failed check-in into an event of the monitor's
 // issue, so that it reaches the rules engine like any other issue activity.
 func (rq *pending) addCheckInFailure(ci store.CheckIn) {
-	rq.addParsed(checkInFailureEvent(ci.MonitorSlug, ci.Environment, "error", rq.received), store.ActivityCheckIn)
-}
-
-// checkInFailureEvent builds the event of a failed or missed check-in;
-// all failures of one monitor group into one issue.
-func checkInFailureEvent(slug, environment, reason string, at time.Time) *event.Event {
-	data := map[string]any{
-		"type":        "default",
-		"level":       "error",
-		"platform":    "other",
-		"logger":      "monitor",
-		"message":     fmt.Sprintf("Cron failure: %s (%s)", slug, reason),
-		"tags":        map[string]any{"monitor.slug": slug, "monitor.status": reason},
-		"fingerprint": []any{"monitor", slug},
-	}
-	if environment != "" {
-		data["environment"] = environment
-	}
-	ev, _ := event.FromData(data, event.ParseOptions{Received: at})
-	return ev
+	rq.addParsed(monitors.FailureEvent(ci.MonitorSlug, ci.Environment, monitors.ReasonError, rq.received), store.ActivityCheckIn)
 }
 
 type sessionPayload struct {
@@ -348,13 +330,13 @@ func parseCheckIn(payload []byte, received time.Time) (store.CheckIn, bool) {
 		case json.Unmarshal(c.Schedule.Value, &n) == nil:
 			cfg.Schedule = fmt.Sprintf("%d %s", n, c.Schedule.Unit)
 		}
-		sched, err := parseSchedule(cfg.ScheduleType, cfg.Schedule, cfg.Timezone)
+		sched, err := monitors.ParseSchedule(cfg.ScheduleType, cfg.Schedule, cfg.Timezone)
 		if err != nil {
 			return store.CheckIn{}, false
 		}
 		ci.Config = cfg
-		next := sched.Next(received)
-		ci.NextExpected = &next
+		deadline := monitors.Deadline(sched, received, cfg.CheckinMargin)
+		ci.NextExpected = &deadline
 	}
 	return ci, true
 }

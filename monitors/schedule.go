@@ -1,4 +1,7 @@
-package ingest
+// Package monitors holds what Tocsin knows about cron monitors that both
+// ingest and the worker need: schedules (crontab or interval, in a time
+// zone) and the event a failed, missed or timed-out check-in becomes.
+package monitors
 
 import (
 	"fmt"
@@ -9,15 +12,15 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// schedule is when a monitor's job is expected to run next.
-type schedule interface {
+// Schedule is when a monitor's job is expected to run next.
+type Schedule interface {
 	Next(after time.Time) time.Time
 }
 
-// parseSchedule reads a monitor_config schedule: a crontab expression in
+// ParseSchedule reads a monitor_config schedule: a crontab expression in
 // a time zone, or an interval such as "10 minute"
 // (https://develop.sentry.dev/sdk/telemetry/check-ins/#monitor-upsert-support).
-func parseSchedule(kind, value, tz string) (schedule, error) {
+func ParseSchedule(kind, value, tz string) (Schedule, error) {
 	loc := time.UTC
 	if tz != "" {
 		l, err := time.LoadLocation(tz)

@@ -2,55 +2,6 @@ package grouping
 
 import "testing"
 
-func TestParameterize(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"Failed to connect to 10.0.0.1:5432", "Failed to connect to <ip>:<int>"},
-		{"user john.doe@example.com not found", "user <email> not found"},
-		{"request 550e8400-e29b-41d4-a716-446655440000 failed", "request <uuid> failed"},
-		{"at 2024-01-15T10:30:00Z and 2024-01-15 10:30:00.123", "at <date> and <date>"},
-		{"at 10:30 pm, 23:59:59", "at <date>, <date>"},
-		{"Mon, 02 Jan 2006 15:04:05 MST", "<date>"},
-		{"Mon Jan 02 2006 15:04:05 GMT+0100 (Central European Standard Time)", "<date>"},
-		{"datetime.datetime(2024, 1, 1, 10, 0)", "<date>"},
-		{"took 150ms, then 1.5s", "took <duration>, then <duration>"},
-		{"pointer 0xdeadbeef and 0XFF", "pointer <hex> and <hex>"},
-		{"code abc123 ABC123 added", "code <hex> <hex> added"},
-		{"commit abc1234 deadbee", "commit <git_sha> deadbee"},
-		{"12345678 and 1234567", "<hex> and <int>"},
-		{"GET https://example.com/a?b=1 failed", "GET <url> failed"},
-		{"connected to db.example.com", "connected to <hostname>"},
-		{"id=42 name='bob' ok=true x=\"y z\"", "id=<int> name=<quoted_str> ok=<bool> x=<quoted_str>"},
-		{"value -5 and a-5 and -3.25", "value <int> and a-<int> and <float>"},
-		{"trace 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "trace <traceparent>"},
-		{"tx 2001:db8::ff00:42:8329 and ::1", "tx <ip>:<int>:<int> and <ip>"},
-		// Sentry's lookarounds keep Class::method apart from IPv6.
-		{"Foo::bar failed", "Foo::bar failed"},
-		{"Übergröße 42", "Übergröße <int>"},
-		{"no values here", "no values here"},
-	}
-	for _, tt := range tests {
-		if got := parameterize(tt.in); got != tt.want {
-			t.Errorf("parameterize(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestNormalizeMessage(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"one line", "one line"},
-		{"first\nsecond\nthird", "first\nsecond..."},
-		{"\n\nfirst\r\n  \r\nsecond", "first\nsecond..."},
-		{"trailing\n", "trailing..."},
-	}
-	for _, tt := range tests {
-		if got := normalizeMessage(tt.in); got != tt.want {
-			t.Errorf("normalizeMessage(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestTrimNativeFunction(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
