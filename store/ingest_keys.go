@@ -42,9 +42,7 @@ func (s *Store) IngestKeyGet(ctx context.Context, public string) (*IngestKey, er
 		return nil, notFound(err, "key "+public)
 	}
 	k.ProjectActive = status == "active"
-	for _, d := range strings.Fields(strings.ReplaceAll(domains, ",", " ")) {
-		k.AllowedDomains = append(k.AllowedDomains, d)
-	}
+	k.AllowedDomains = strings.Fields(domains)
 	return &k, nil
 }
 

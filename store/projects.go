@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -17,6 +18,10 @@ type Project struct {
 	DateCreated    time.Time
 	FirstEvent     *time.Time
 	Teams          []TeamRef
+	// AllowedDomains are the origins browser SDKs may send from; "*" is any.
+	AllowedDomains []string
+	// EventQuotaPerDay caps accepted error events per UTC day; 0 is no cap.
+	EventQuotaPerDay int64
 }
 
 // TeamRef names a team a project belongs to.
@@ -81,12 +86,18 @@ func (s *Store) projectCreate(ctx context.Context, q querier, orgID, teamID int6
 }
 
 const projectSelect = `
-	SELECT id, organization_id, slug, name, platform, status, date_created, first_event
+	SELECT id, organization_id, slug, name, platform, status, date_created, first_event,
+		allowed_domains, event_quota_per_day
 	FROM projects WHERE organization_id = $1`
 
 func scanProject(r row) (*Project, error) {
-	var p Project
-	err := r.Scan(&p.ID, &p.OrganizationID, &p.Slug, &p.Name, &p.Platform, &p.Status, &p.DateCreated, &p.FirstEvent)
+	var (
+		p       Project
+		domains string
+	)
+	err := r.Scan(&p.ID, &p.OrganizationID, &p.Slug, &p.Name, &p.Platform, &p.Status, &p.DateCreated, &p.FirstEvent,
+		&domains, &p.EventQuotaPerDay)
+	p.AllowedDomains = strings.Fields(domains)
 	return &p, err
 }
 
@@ -164,9 +175,11 @@ func (s *Store) loadProjectTeams(ctx context.Context, q querier, projects []*Pro
 
 // ProjectUpdateParams are the changeable fields; nil leaves a field as is.
 type ProjectUpdateParams struct {
-	Slug     *string
-	Name     *string
-	Platform *string
+	Slug             *string
+	Name             *string
+	Platform         *string
+	AllowedDomains   []string // nil leaves them
+	EventQuotaPerDay *int64
 }
 
 // ProjectUpdate changes a project of an organization.
@@ -176,10 +189,12 @@ func (s *Store) ProjectUpdate(ctx context.Context, orgID, projectID int64, p *Pr
 		var err error
 		pr, err = scanProject(q.queryRow(ctx, `
 			UPDATE projects SET slug = COALESCE($3, slug), name = COALESCE($4, name),
-				platform = COALESCE($5, platform)
+				platform = COALESCE($5, platform), allowed_domains = COALESCE($6, allowed_domains),
+				event_quota_per_day = COALESCE($7, event_quota_per_day)
 			WHERE organization_id = $1 AND id = $2
-			RETURNING id, organization_id, slug, name, platform, status, date_created, first_event`,
-			orgID, projectID, p.Slug, p.Name, p.Platform))
+			RETURNING id, organization_id, slug, name, platform, status, date_created, first_event,
+				allowed_domains, event_quota_per_day`,
+			orgID, projectID, p.Slug, p.Name, p.Platform, domainsArg(p.AllowedDomains), p.EventQuotaPerDay))
 		if err != nil {
 			if isUniqueViolation(err) {
 				return fmt.Errorf("project %s: %w", *p.Slug, ErrConflict)
@@ -189,6 +204,14 @@ func (s *Store) ProjectUpdate(ctx context.Context, orgID, projectID int64, p *Pr
 		return s.loadProjectTeams(ctx, q, []*Project{pr})
 	})
 	return pr, err
+}
+
+func domainsArg(d []string) *string {
+	if d == nil {
+		return nil
+	}
+	s := strings.Join(d, " ")
+	return &s
 }
 
 // ProjectDelete removes a project of an organization with everything in it.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/tocsin/tocsin/store"
 )
@@ -89,6 +90,11 @@ type projectUpdateRequest struct {
 	Name     *string `json:"name"`
 	Slug     *string `json:"slug"`
 	Platform *string `json:"platform"`
+	// AllowedDomains are the origins browser SDKs may send from (Sentry's
+	// project setting); ["*"] allows any.
+	AllowedDomains []string `json:"allowedDomains"`
+	// EventQuotaPerDay caps accepted error events per UTC day; 0 removes the cap.
+	EventQuotaPerDay *int64 `json:"eventQuotaPerDay"`
 }
 
 func (h *Handler) projectUpdate(w http.ResponseWriter, r *http.Request, or *orgRequest) {
@@ -110,8 +116,25 @@ func (h *Handler) projectUpdate(w http.ResponseWriter, r *http.Request, or *orgR
 	if req.Platform != nil && replyBadRequest(w, checkPlatform(*req.Platform)) {
 		return
 	}
+	if req.AllowedDomains != nil {
+		if len(req.AllowedDomains) == 0 {
+			replyBadRequest(w, invalidField("allowedDomains", `give at least one domain, or ["*"] for any`))
+			return
+		}
+		for _, d := range req.AllowedDomains {
+			if d == "" || len(d) > 255 || strings.ContainsAny(d, " \t\r\n,") {
+				replyBadRequest(w, invalidField("allowedDomains", "%q is not a domain or origin", d))
+				return
+			}
+		}
+	}
+	if req.EventQuotaPerDay != nil && (*req.EventQuotaPerDay < 0 || *req.EventQuotaPerDay > 1e12) {
+		replyBadRequest(w, invalidField("eventQuotaPerDay", "must be 0 (no quota) or a positive number"))
+		return
+	}
 	p, err = h.store.ProjectUpdate(r.Context(), or.org.ID, p.ID, &store.ProjectUpdateParams{
-		Name: req.Name, Slug: req.Slug, Platform: req.Platform})
+		Name: req.Name, Slug: req.Slug, Platform: req.Platform, AllowedDomains: req.AllowedDomains,
+		EventQuotaPerDay: req.EventQuotaPerDay})
 	if err != nil {
 		h.fail(w, r, err, "A project")
 		return

@@ -98,12 +98,15 @@ type projectJSON struct {
 	Organization *organizationJSON `json:"organization,omitempty"`
 	Team         *teamRefJSON      `json:"team"`
 	Teams        []teamRefJSON     `json:"teams"`
+	// AllowedDomains and EventQuotaPerDay are project settings of ingest.
+	AllowedDomains   []string `json:"allowedDomains"`
+	EventQuotaPerDay int64    `json:"eventQuotaPerDay"`
 }
 
 func (h *Handler) projectJSON(p *store.Project, org *store.Organization) projectJSON {
 	out := projectJSON{ID: id(p.ID), Slug: p.Slug, Name: p.Name, DateCreated: p.DateCreated,
 		IsMember: true, HasAccess: true, Features: []string{}, FirstEvent: p.FirstEvent,
-		Status: p.Status, Teams: []teamRefJSON{}}
+		Status: p.Status, Teams: []teamRefJSON{}, AllowedDomains: p.AllowedDomains, EventQuotaPerDay: p.EventQuotaPerDay}
 	if p.Platform != "" {
 		out.Platform = &p.Platform
 	}
