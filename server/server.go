@@ -58,9 +58,14 @@ func New(cfg Config, st *store.Store, reg *prometheus.Registry, log *slog.Logger
 	h := &health{store: st, role: cfg.Role, version: cfg.Version, log: log}
 	mux.Handle("GET /_health/{$}", h)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	var in *ingest.Handler
+	var (
+		in      *ingest.Handler
+		handler http.Handler = mux
+	)
 	if cfg.Role != RoleWorker {
-		api.New(st, cfg.BaseURL, log).Register(mux)
+		a := api.New(st, cfg.BaseURL, log)
+		a.Register(mux)
+		handler = a.WithNotFound(mux)
 		if in, err = ingest.New(ingest.Config{}, st, log, reg); err != nil {
 			return nil, err
 		}
@@ -72,7 +77,7 @@ func New(cfg Config, st *store.Store, reg *prometheus.Registry, log *slog.Logger
 		log:    log,
 		http: &http.Server{
 			Addr:              cfg.Addr,
-			Handler:           m.instrument(recoverer(log, api.WithNotFound(mux))),
+			Handler:           m.instrument(recoverer(log, handler)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			WriteTimeout:      60 * time.Second,

@@ -91,6 +91,11 @@ var (
 // paths end in a slash, and a path without it is redirected, keeping the
 // method (308), as Django's APPEND_SLASH does for Sentry.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/api/0" {
+		if _, ok := h.authenticate(w, r); !ok {
+			return
+		}
+	}
 	if !strings.HasSuffix(r.URL.Path, "/") {
 		u := *r.URL
 		u.Path += "/"
@@ -104,12 +109,17 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 // WithNotFound answers API paths that match no route of mux the way
 // Sentry does: a path without its trailing slash is redirected to it,
 // keeping the method (308), as Django's APPEND_SLASH does for Sentry; other
-// unknown paths get a JSON 404. (A catch-all "/api/0/" route would conflict
+// unknown paths get a JSON 404. Like every API path but the index, they need
+// a valid token first: without one the answer is 401, which does not tell
+// a stranger which paths exist. (A catch-all "/api/0/" route would conflict
 // with ingest's "/api/{project_id}/…" routes in http.ServeMux.)
-func WithNotFound(mux *http.ServeMux) http.Handler {
+func (h *Handler) WithNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/0/") {
 			if _, pattern := mux.Handler(r); pattern == "" {
+				if _, ok := h.authenticate(w, r); !ok {
+					return
+				}
 				if !strings.HasSuffix(r.URL.Path, "/") {
 					u := *r.URL
 					u.Path += "/"

@@ -33,12 +33,17 @@ func setup(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
 	storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
 		mux := http.NewServeMux()
-		srv := httptest.NewUnstartedServer(api.WithNotFound(mux))
+		var handler http.Handler
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handler.ServeHTTP(w, r)
+		}))
 		srv.Start()
 		t.Cleanup(srv.Close)
 		// The API needs the server's address for DSNs and Link headers,
 		// which is known only once it listens; no request comes before this.
-		api.New(st, srv.URL, slog.New(slog.DiscardHandler)).Register(mux)
+		a := api.New(st, srv.URL, slog.New(slog.DiscardHandler))
+		a.Register(mux)
+		handler = a.WithNotFound(mux)
 		u, err := url.Parse(srv.URL)
 		if err != nil {
 			t.Fatal(err)
@@ -300,10 +305,14 @@ func TestHandler_Routing(t *testing.T) {
 				t.Errorf("%s %s: %d to %q, want 308 to %q", tc.method, tc.path, code, hdr.Get("Location"), tc.location)
 			}
 		}
-		for _, token := range []string{"", a.token} {
-			wantDetail(t, e.want(t, http.StatusNotFound, "GET", "/api/0/nope/", token, nil))
-			wantDetail(t, e.want(t, http.StatusNotFound, "GET", "/api/0/organizations/acme/nope/", token, nil))
+		for _, path := range []string{"/api/0/nope/", "/api/0/organizations/acme/nope/", "/api/0/nope"} {
+			// Without a valid token no path but the index says whether it exists.
+			wantDetail(t, e.want(t, http.StatusUnauthorized, "GET", path, "", nil))
+			wantDetail(t, e.want(t, http.StatusUnauthorized, "GET", path, strings.Repeat("0", 64), nil))
 		}
+		wantDetail(t, e.want(t, http.StatusNotFound, "GET", "/api/0/nope/", a.token, nil))
+		wantDetail(t, e.want(t, http.StatusNotFound, "GET", "/api/0/organizations/acme/nope/", a.token, nil))
+		e.want(t, http.StatusPermanentRedirect, "GET", "/api/0", "", nil)
 		// A known path with another method: 405 with Allow, as JSON.
 		for _, tc := range []struct{ method, path, allow string }{
 			{"PATCH", "/api/0/organizations/", "GET, HEAD, POST"},
