@@ -37,10 +37,12 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Sentry's size limits (https://develop.sentry.dev/sdk/expected-features/#dealing-with-network-failures
-// and Relay's defaults): 20 MB on the wire, 100 MB decompressed, 1 MB per event.
+// Size limits, as INTERFACES.md and Sentry's long-standing ones: 20 MB on
+// the wire, 100 MB decompressed, 1 MB per event (Relay's per-item limits
+// for the rest, see envelope.DefaultLimits).
 const (
 	maxCompressed = 20 << 20
+	maxEnvelope   = 100 << 20
 	maxEventBytes = 1 << 20
 )
 
@@ -79,6 +81,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registere
 		return nil, err
 	}
 	lim := envelope.DefaultLimits()
+	lim.MaxEnvelopeBytes = maxEnvelope
 	return &Handler{store: st, log: log, now: cfg.Now, keys: newKeyCache(st, cfg.Now),
 		limiter: newLimiter(st, cfg.Now), batcher: b, envLim: lim, m: m}, nil
 }
