@@ -31,9 +31,10 @@ type Limits struct {
 	MaxItems int
 }
 
-// DefaultLimits returns Relay's defaults (relay-config/src/config.rs,
-// `impl Default for Limits`, and relay-server/src/utils/sizes.rs, which maps
-// item types to those limits), so that Tocsin accepts what Sentry accepts:
+// DefaultLimits returns Relay's defaults, so that Tocsin accepts what Sentry
+// accepts: relay-config/src/config.rs, `impl Default for Limits`, and
+// relay-server/src/utils/sizes.rs, check_envelope_size_limits, which maps
+// item types to them (Relay as of April 2026, commit 0fd189dc):
 //
 //   - envelope: max_envelope_size, 200 MiB;
 //   - event, transaction, security, raw_security, nel, feedback, replay_event,

@@ -14,11 +14,11 @@ const readBufferSize = 32 * kib
 
 // Parse reads an envelope from r, which must already be decompressed.
 //
-// Limits are enforced while reading: Parse never holds more than
-// lim.MaxEnvelopeBytes of input plus one read buffer, an item whose declared
-// length is past its type's limit is refused before its payload is read, and
-// a payload is allocated as its bytes arrive, not up front, so that a lying
-// length costs nothing. Errors are *Error (400 or 413), except that an error
+// Limits are enforced while reading: Parse stops one byte past
+// lim.MaxEnvelopeBytes, an item whose declared length is past its type's
+// limit is refused before its payload is read, and a payload buffer grows as
+// its bytes arrive rather than being allocated at the declared length, so
+// that a lying length costs nothing. Errors are *Error (400 or 413), except that an error
 // from r other than io.EOF is returned wrapped, so that the caller can still
 // find its own error types with errors.As.
 //
@@ -82,32 +82,55 @@ type parser struct {
 // surrounding blanks, and its line number; nil at the end of input. The slice
 // is only valid until the next call.
 func (p *parser) headerLine() ([]byte, int, error) {
+	more, err := p.skipBlanks()
+	if err != nil || !more {
+		return nil, 0, err
+	}
+	p.buf = p.buf[:0]
+	start := p.line
 	for {
-		p.buf = p.buf[:0]
-		start := p.line
-		for {
-			chunk, err := p.br.ReadSlice('\n')
-			if len(p.buf)+len(chunk) > maxHeaderBytes {
-				return nil, 0, malformed("header on line %d is longer than %s", start, formatSize(maxHeaderBytes))
-			}
-			p.buf = append(p.buf, chunk...)
-			if err == nil {
-				p.line++
-				break
-			}
-			if errors.Is(err, bufio.ErrBufferFull) {
-				continue
-			}
-			if errors.Is(err, io.EOF) {
-				if len(bytes.TrimSpace(p.buf)) == 0 {
-					return nil, 0, nil
-				}
-				break
-			}
+		chunk, err := p.br.ReadSlice('\n')
+		if len(p.buf)+len(chunk) > maxHeaderBytes {
+			return nil, 0, malformed("header on line %d is longer than %s", start, formatSize(maxHeaderBytes))
+		}
+		p.buf = append(p.buf, chunk...)
+		switch {
+		case err == nil:
+			p.line++
+			return bytes.TrimRight(p.buf, " \t\r\n"), start, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+		case errors.Is(err, io.EOF):
+			return bytes.TrimRight(p.buf, " \t\r\n"), start, nil
+		default:
 			return nil, 0, readError(err)
 		}
-		if line := bytes.Trim(p.buf, " \t\r\n"); len(line) > 0 {
-			return line, start, nil
+	}
+}
+
+// skipBlanks discards the blanks and empty lines before a header a buffer at
+// a time (a line at a time, 200 MiB of newlines took seconds) and reports
+// whether anything else follows.
+func (p *parser) skipBlanks() (bool, error) {
+	for {
+		if _, err := p.br.Peek(1); err != nil {
+			if errors.Is(err, io.EOF) {
+				return false, nil
+			}
+			return false, readError(err)
+		}
+		buf, _ := p.br.Peek(p.br.Buffered())
+		i := 0
+		for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n') {
+			if buf[i] == '\n' {
+				p.line++
+			}
+			i++
+		}
+		if _, err := p.br.Discard(i); err != nil {
+			return false, readError(err)
+		}
+		if i < len(buf) {
+			return true, nil
 		}
 	}
 }

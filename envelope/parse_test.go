@@ -104,6 +104,8 @@ func TestParse_Framing(t *testing.T) {
 			[]item{{"event", ""}, {"session", "x"}}},
 		{"blank lines between items", "{}\n\n\n" + `{"type":"event","length":1}` + "\nx\n\n  \n" + `{"type":"session"}` + "\ny\n", "",
 			[]item{{"event", "x"}, {"session", "y"}}},
+		{"indented header", "{}\n  \t{\"type\":\"event\"}\nx", "", []item{{"event", "x"}}},
+		{"a megabyte of blank lines", "{}\n" + strings.Repeat("\n \r\n", 1<<18) + `{"type":"event"}` + "\nx" + strings.Repeat("\n", 1<<20), "", []item{{"event", "x"}}},
 		{"trailing blank lines", "{}\n" + `{"type":"event"}` + "\nx\n\n\n", "", []item{{"event", "x"}}},
 		{"leading blank lines", "\n\n{}\n" + `{"type":"event"}` + "\nx", "", []item{{"event", "x"}}},
 		{"CRLF header lines", "{}\r\n" + `{"type":"event","length":1}` + "\r\nx\n", "", []item{{"event", "x"}}},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -120,24 +121,26 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 }
 
 // banner tells a person at the terminal where Tocsin is, and after the first
-// run what was created: the sign-in and the project's DSN.
+// run what was created: the sign-in and the project's DSN. It is written in
+// one write, so that a script reading the output never sees half of it.
 func (c *cli) banner(cfg Config, role server.Role, listen string, st *store.Store, boot *store.Bootstrap) {
 	base := strings.TrimRight(cfg.BaseURL, "/")
+	var b strings.Builder
 	switch role {
 	case server.RoleWorker:
-		fmt.Fprintf(c.stdout, "Tocsin worker running; health and metrics at %s/_health/ (store: %s)\n", "http://"+listen, st.Addr())
+		fmt.Fprintf(&b, "Tocsin worker running; health and metrics at %s/_health/ (store: %s)\n", "http://"+listen, st.Addr())
 	default:
-		fmt.Fprintf(c.stdout, "Tocsin is running at %s/ (store: %s)\n", base, st.Addr())
+		fmt.Fprintf(&b, "Tocsin is running at %s/ (store: %s)\n", base, st.Addr())
 	}
-	if boot == nil {
-		return
+	if boot != nil {
+		fmt.Fprintf(&b, "\nFirst run: created organization %q, team %q and project %q.\n",
+			boot.Organization.Slug, boot.Team.Slug, boot.Project.Slug)
+		fmt.Fprintf(&b, "  DSN:      %s\n", boot.Key.DSN(base))
+		fmt.Fprintf(&b, "  Sign in:  %s\n", boot.User.Email)
+		if boot.GeneratedPassword != "" {
+			fmt.Fprintf(&b, "  Password: %s   (generated; shown only this once)\n", boot.GeneratedPassword)
+		}
+		b.WriteString("\n")
 	}
-	fmt.Fprintf(c.stdout, "\nFirst run: created organization %q, team %q and project %q.\n",
-		boot.Organization.Slug, boot.Team.Slug, boot.Project.Slug)
-	fmt.Fprintf(c.stdout, "  DSN:      %s\n", boot.Key.DSN(base))
-	fmt.Fprintf(c.stdout, "  Sign in:  %s\n", boot.User.Email)
-	if boot.GeneratedPassword != "" {
-		fmt.Fprintf(c.stdout, "  Password: %s   (generated; shown only this once)\n", boot.GeneratedPassword)
-	}
-	fmt.Fprintln(c.stdout)
+	_, _ = io.WriteString(c.stdout, b.String())
 }
