@@ -245,18 +245,33 @@ func isRecursion(f, prev *event.Frame) bool {
 // as Python's " ".join(s.split()): indentation and tabs are not code.
 func collapseSpace(s string) string {
 	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
+	changed, space := false, false
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		if unicode.IsSpace(r) {
-			space = b.Len() > 0
+			if !changed && (r != ' ' || space || i == 0 || i+size == len(s)) {
+				changed = true
+				b.Grow(len(s))
+				b.WriteString(strings.TrimRightFunc(s[:i], unicode.IsSpace))
+			}
+			space = true
+			i += size
 			continue
 		}
-		if space {
-			b.WriteByte(' ')
-			space = false
+		if changed {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s[i : i+size])
 		}
-		b.WriteRune(r)
+		space = false
+		i += size
+	}
+	if !changed {
+		return s
 	}
 	return b.String()
 }

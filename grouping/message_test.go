@@ -1,6 +1,8 @@
 package grouping
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tocsin/tocsin/event"
@@ -93,6 +95,45 @@ func TestNormalizeMessage(t *testing.T) {
 	for _, tt := range tests {
 		if got := normalizeMessage(tt.in); got != tt.want {
 			t.Errorf("normalizeMessage(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// hostileInputs once made some pattern rescan the rest of the text at
+// every position: 8 KB messages took seconds to a minute. The benchmark
+// below shows the cost per size (it should grow eightfold from 2 KB to
+// 16 KB, not sixty-fourfold); the test only checks they finish whole.
+var hostileInputs = map[string]func(n int) string{
+	"labels":   func(n int) string { return strings.Repeat("a.", n/2) },
+	"dots":     func(n int) string { return strings.Repeat("1.", n/2) },
+	"digits":   func(n int) string { return strings.Repeat("1", n) },
+	"email":    func(n int) string { return strings.Repeat("a", n) + " @b.com" },
+	"datetime": func(n int) string { return strings.Repeat("datetime.datetime(", n/18) },
+	"colons":   func(n int) string { return strings.Repeat("1:", n/2) },
+	"dashes":   func(n int) string { return strings.Repeat("-1", n/2) },
+	"ints":     func(n int) string { return strings.Repeat("1 ", n/2) },
+	"dashrun":  func(n int) string { return strings.Repeat("a-", n/2) },
+}
+
+func TestParameterize_Hostile(t *testing.T) {
+	t.Parallel()
+	for name, gen := range hostileInputs {
+		if out := parameterize(gen(16384)); out == "" {
+			t.Errorf("%s: empty result", name)
+		}
+	}
+}
+
+// BenchmarkParameterize_Hostile: go test -bench Parameterize_Hostile ./grouping/
+func BenchmarkParameterize_Hostile(b *testing.B) {
+	for name, gen := range hostileInputs {
+		for _, size := range []int{2048, 16384} {
+			s := gen(size)
+			b.Run(fmt.Sprintf("%s/%d", name, size), func(b *testing.B) {
+				for b.Loop() {
+					parameterize(s)
+				}
+			})
 		}
 	}
 }

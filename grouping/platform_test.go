@@ -1,6 +1,9 @@
 package grouping
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestTrimNativeFunction(t *testing.T) {
 	t.Parallel()
@@ -99,6 +102,16 @@ func TestGoFunction(t *testing.T) {
 	for _, tt := range tests {
 		if got := goFunction(tt.in); got != tt.want {
 			t.Errorf("goFunction(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCollapseSpace(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"", " ", "a", " a", "a ", "a b", "a  b", "\ta\tb\n", "  x = 1  # c ", "a\u00a0b", "é  ü", "   ", "a \t b"} {
+		want := strings.Join(strings.Fields(s), " ")
+		if got := collapseSpace(s); got != want {
+			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
