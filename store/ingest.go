@@ -183,7 +183,7 @@ func (s *Store) ingestOne(ctx context.Context, q querier, ie *IngestEvent, agg *
 		kind, activity = ActivityRegression, "set_regression"
 		status, substatus, resolvedAt = StatusUnresolved, SubstatusRegressed, nil
 	case issue.Status == StatusIgnored:
-		why, err := s.ignoreEnds(ctx, q, issue, ev, newUser)
+		why, err := s.ignoreEnds(ctx, q, issue, ev, newUser, agg)
 		if err != nil {
 			return res, err
 		}
@@ -210,7 +210,7 @@ func (s *Store) ingestOne(ctx context.Context, q querier, ie *IngestEvent, agg *
 			last_seen = CASE WHEN $3 > last_seen THEN $3 ELSE last_seen END,
 			first_seen = CASE WHEN $3 < first_seen THEN $3 ELSE first_seen END,
 			level = $4,
-			last_release = CASE WHEN $5 <> '' THEN $5 ELSE last_release END,
+			last_release = CASE WHEN $5 <> '' AND $3 >= last_seen THEN $5 ELSE last_release END,
 			status = $6, substatus = $7, resolved_at = $8,
 			resolved_in_release = CASE WHEN $6 = 'resolved' THEN resolved_in_release ELSE '' END,
 			ignore_until = CASE WHEN $9 THEN NULL ELSE ignore_until END,
@@ -286,7 +286,7 @@ func regresses(is *Issue, ev *event.Event) bool {
 // ignoreEnds reports why an ignored issue stops being ignored with this
 // event: ActivityUnignored when its time ran out, ActivityEscalating when
 // it passed its event or user count; "" while it stays ignored.
-func (s *Store) ignoreEnds(ctx context.Context, q querier, is *Issue, ev *event.Event, newUser int64) (string, error) {
+func (s *Store) ignoreEnds(ctx context.Context, q querier, is *Issue, ev *event.Event, newUser int64, agg *aggregates) (string, error) {
 	ig := is.Ignore
 	if ig.Until != nil && !ev.Received.Before(*ig.Until) {
 		return ActivityUnignored, nil
@@ -299,7 +299,14 @@ func (s *Store) ignoreEnds(ctx context.Context, q querier, is *Issue, ev *event.
 				is.ID, since).Scan(&n); err != nil {
 				return "", fmt.Errorf("count recent events: %w", err)
 			}
-			n++ // this event's count is not flushed yet
+			// This event's count, and those of the batch's earlier events,
+			// are not flushed yet.
+			n++
+			for k, c := range agg.issueMin {
+				if k[0] == is.ID && k[1] >= since {
+					n += c
+				}
+			}
 		}
 		if n >= ig.Count {
 			return ActivityEscalating, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -146,17 +147,25 @@ func (s *Store) issueUpdate(ctx context.Context, q querier, is *Issue, u *IssueU
 	return nil
 }
 
-// IssuesDelete removes issues of the organization with their events.
+// IssuesDelete removes issues of the organization with their events. When
+// one of them is not the organization's (or does not exist) it deletes
+// nothing and returns ErrNotFound, as IssuesUpdate does.
 func (s *Store) IssuesDelete(ctx context.Context, orgID int64, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	return s.tx(ctx, func(q querier) error {
 		args := append([]any{orgID}, anySlice(ids)...)
-		_, err := q.exec(ctx, `DELETE FROM issues WHERE id IN (`+placeholders(2, len(ids))+`)
+		n, err := q.exec(ctx, `DELETE FROM issues WHERE id IN (`+placeholders(2, len(ids))+`)
 			AND project_id IN (SELECT id FROM projects WHERE organization_id = $1)`, args...)
 		if err != nil {
 			return fmt.Errorf("delete issues: %w", err)
+		}
+		if n != int64(len(ids)) {
+			return fmt.Errorf("delete issues: %d of %d: %w", len(ids)-int(n), len(ids), ErrNotFound)
 		}
 		return nil
 	})

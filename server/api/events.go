@@ -1,9 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tocsin/tocsin/event"
@@ -16,8 +16,9 @@ import (
 
 // eventJSON renders a stored event.
 func eventJSON(e *store.StoredEvent, projectSlug string, full bool) map[string]any {
-	var data map[string]any
-	_ = json.Unmarshal(e.JSON, &data)
+	// Numbers stay json.Number: camelFrames reads line numbers as such,
+	// and big integers keep their digits.
+	data := decodeObject(e.JSON)
 	ev, _ := event.FromData(cloneMap(data), event.ParseOptions{Received: e.Received})
 	out := map[string]any{
 		"id":           e.EventID,
@@ -206,8 +207,13 @@ func camelFrames(st map[string]any) {
 
 func cloneMap(m map[string]any) map[string]any {
 	b, _ := json.Marshal(m)
+	return decodeObject(b)
+}
+
+// decodeObject decodes a JSON object with its numbers as json.Number.
+func decodeObject(b []byte) map[string]any {
 	var out map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	_ = dec.Decode(&out)
 	return out

@@ -125,7 +125,10 @@ func (h *Handler) issueList(w http.ResponseWriter, r *http.Request, or *orgReque
 	for i, is := range issues {
 		ids[i] = is.ID
 	}
-	stats, err := h.store.IssueStats(r.Context(), ids, now.Add(-span), bucket, now)
+	// As Sentry's issue stream, the series has span/bucket buckets, the
+	// last one holding now: 24 for 24h, 14 for 14d
+	// (src/sentry/api/serializers/models/group_stream.py, GroupStatsMixin).
+	stats, err := h.store.IssueStats(r.Context(), ids, now.Add(-span+bucket), bucket, now)
 	if err != nil {
 		h.fail(w, r, err, "")
 		return
