@@ -277,6 +277,11 @@ func (s *Store) ingestOne(ctx context.Context, q querier, ie *IngestEvent, agg *
 // resolved "in the next release" stays resolved for events of the release
 // it was resolved in (and events that name no release).
 func regresses(is *Issue, ev *event.Event) bool {
+	// An event that happened before the resolution (a client sending late)
+	// is old news, as Sentry treats it.
+	if is.ResolvedAt != nil && ev.Timestamp.Before(*is.ResolvedAt) {
+		return false
+	}
 	if is.ResolvedInRelease == "" {
 		return true
 	}

@@ -459,12 +459,14 @@ func TestStore_IngestRegression(t *testing.T) {
 			resolvedIn string
 			release    string // of the event after the resolution
 			regression bool
+			late       bool // the event happened before the resolution and arrives after it
 		}{
-			{"resolved", "", "", true},
-			{"resolved, event of a release", "", "1.0", true},
-			{"resolved in 1.0, event of 1.0", "1.0", "1.0", false},
-			{"resolved in 1.0, event without release", "1.0", "", false},
-			{"resolved in 1.0, event of 1.1", "1.0", "1.1", true},
+			{"resolved", "", "", true, false},
+			{"resolved, late event from before", "", "", false, true},
+			{"resolved, event of a release", "", "1.0", true, false},
+			{"resolved in 1.0, event of 1.0", "1.0", "1.0", false, false},
+			{"resolved in 1.0, event without release", "1.0", "", false, false},
+			{"resolved in 1.0, event of 1.1", "1.0", "1.1", true, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				a := newTenant(t, s, fmt.Sprintf("org%d", i))
@@ -477,8 +479,11 @@ func TestStore_IngestRegression(t *testing.T) {
 				if tc.release != "" {
 					fields["release"] = tc.release
 				}
-				at := t0.Add(time.Hour)
-				r := ingest(t, s, a.project, at, errorEvent(2, at, fields))[0]
+				at, happened := t0.Add(time.Hour), t0.Add(time.Hour)
+				if tc.late {
+					happened = t0.Add(30 * time.Second)
+				}
+				r := ingest(t, s, a.project, at, errorEvent(2, happened, fields))[0]
 				if r.Regression != tc.regression || r.IssueID != id || r.NewIssue {
 					t.Fatalf("result %+v, want regression %t of issue %d", r, tc.regression, id)
 				}
