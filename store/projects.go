@@ -78,6 +78,9 @@ func (s *Store) projectCreate(ctx context.Context, q querier, orgID, teamID int6
 		return nil, nil, fmt.Errorf("add project %s to team %s: %w", p.Slug, team.Slug, err)
 	}
 	pr.Teams = []TeamRef{team}
+	if _, err := ruleInsert(ctx, q, defaultRule(pr.ID)); err != nil {
+		return nil, nil, err
+	}
 	key, err := s.keyCreate(ctx, q, pr.ID, &KeyCreateParams{Label: "Default"})
 	if err != nil {
 		return nil, nil, err

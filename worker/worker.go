@@ -43,8 +43,18 @@ type Config struct {
 	EventRetentionDays int
 	// Handlers receive the outbox's issue activities.
 	Handlers []ActivityHandler
+	// Periodic are other jobs run on worker roles at their interval (the
+	// rules engine's frequency sweep).
+	Periodic []Periodic
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// Periodic is a job that runs at an interval on worker roles.
+type Periodic struct {
+	Name     string
+	Interval time.Duration
+	Run      func(ctx context.Context) error
 }
 
 // Worker runs the background loops until Stop.
@@ -95,6 +105,13 @@ func (w *Worker) Start(ctx context.Context) error {
 		w.every(ctx, time.Second, w.dispatch)
 		w.every(ctx, 30*time.Second, w.sweepMonitors)
 		w.every(ctx, time.Hour, w.purge)
+		for _, p := range w.cfg.Periodic {
+			w.every(ctx, p.Interval, func(ctx context.Context) {
+				if err := p.Run(ctx); err != nil {
+					w.jobFailed(ctx, p.Name, err)
+				}
+			})
+		}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/tocsin/tocsin/rules"
 	"github.com/tocsin/tocsin/server"
 	"github.com/tocsin/tocsin/store"
 	"github.com/tocsin/tocsin/worker"
@@ -86,8 +87,15 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	if err := srv.Start(); err != nil {
 		return err
 	}
+	engine, err := rules.NewEngine(st, log, reg, nil)
+	if err != nil {
+		return err
+	}
 	wk, err := worker.New(worker.Config{Role: string(role), Version: version,
-		EventRetentionDays: cfg.EventRetentionDays}, st, log, reg)
+		EventRetentionDays: cfg.EventRetentionDays,
+		Handlers:           []worker.ActivityHandler{engine},
+		Periodic:           []worker.Periodic{{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep}},
+	}, st, log, reg)
 	if err != nil {
 		return err
 	}

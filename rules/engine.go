@@ -1,0 +1,358 @@
+package rules
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tocsin/tocsin/store"
+)
+
+// Engine evaluates a project's rules on issue activities. It is the
+// worker's ActivityHandler: activities come from the store's outbox, at
+// least once; a rule fires at most once per issue per frequency however
+// many workers evaluate the same activity, because firing is a
+// compare-and-set on the rule's last-fired record.
+type Engine struct {
+	store *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu    sync.Mutex
+	cache map[int64]cachedRules // by project
+
+	evaluated prometheus.Counter
+	fired     prometheus.Counter
+	failed    prometheus.Counter
+}
+
+type cachedRules struct {
+	rules   []*Rule
+	expires time.Time
+}
+
+// rulesTTL is how long a project's rules are reused between evaluations; a
+// changed rule applies within it.
+const rulesTTL = 5 * time.Second
+
+// NewEngine returns an engine; now is its clock (nil for time.Now).
+func NewEngine(st *store.Store, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) (*Engine, error) {
+	if now == nil {
+		now = time.Now
+	}
+	e := &Engine{store: st, log: log, now: now, cache: map[int64]cachedRules{},
+		evaluated: prometheus.NewCounter(prometheus.CounterOpts{Name: "tocsin_rules_evaluated_total",
+			Help: "Rule evaluations (one rule on one issue activity)."}),
+		fired: prometheus.NewCounter(prometheus.CounterOpts{Name: "tocsin_rules_fired_total",
+			Help: "Rule firings recorded."}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "tocsin_rules_failed_total",
+			Help: "Rule evaluations that failed (recorded on the rule)."}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{e.evaluated, e.fired, e.failed} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register rule metrics: %w", err)
+			}
+		}
+	}
+	return e, nil
+}
+
+// HandleActivities evaluates outbox entries. It returns an error only when
+// the store fails, so that the entries are handed out again; a rule that
+// cannot be evaluated is recorded as failing and the others still run.
+func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEntry) error {
+	for _, en := range entries {
+		if en.Kind == store.ActivityStatus {
+			continue // people changing an issue do not trigger issue alerts
+		}
+		is, err := e.store.IssueByID(ctx, en.IssueID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since
+		}
+		if err != nil {
+			return err
+		}
+		act := &Activity{Kind: en.Kind, Issue: is, Now: en.DateCreated}
+		if en.EventRowID != nil {
+			act.EventRowID = *en.EventRowID
+		}
+		if err := e.Evaluate(ctx, act); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Evaluate runs the project's active rules on one activity.
+func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
+	rules, err := e.projectRules(ctx, act.Issue.ProjectID)
+	if err != nil {
+		return err
+	}
+	if len(rules) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rules))
+	for i, r := range rules {
+		ids[i] = r.ID
+	}
+	snoozes, err := e.store.RuleSnoozes(ctx, ids, act.Now)
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		e.evaluated.Inc()
+		var muted []string
+		everyone := false
+		for _, sn := range snoozes[r.ID] {
+			if sn.UserID == 0 {
+				everyone = true
+			} else {
+				muted = append(muted, strconv.FormatInt(sn.UserID, 10))
+			}
+		}
+		if everyone {
+			continue
+		}
+		c := &evalCtx{ctx: ctx, store: e.store, act: act, rule: r}
+		ok, err := c.matches()
+		if err != nil {
+			if isStoreError(err) {
+				return err
+			}
+			e.failed.Inc()
+			e.log.Warn("rule failed", "rule", r.ID, "err", err)
+			if serr := e.store.RuleSetError(ctx, r.ID, err.Error(), e.now()); serr != nil {
+				return serr
+			}
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := e.fire(ctx, c, strings.Join(muted, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ruleError is a rule's own fault (a bad regular expression, say), which
+// is recorded on the rule instead of retrying the activity.
+type ruleError struct{ error }
+
+func isStoreError(err error) bool {
+	var re *ruleError
+	return !errors.As(err, &re)
+}
+
+// matches applies the environment, the conditions (actionMatch) and the
+// filters (filterMatch).
+func (c *evalCtx) matches() (bool, error) {
+	r := c.rule
+	if r.Environment != "" {
+		ev, err := c.event()
+		if err != nil {
+			return false, err
+		}
+		if ev == nil || ev.Environment != r.Environment {
+			return false, nil
+		}
+	}
+	ok, err := combine(r.ActionMatch, r.Conditions, c.condition)
+	if err != nil || !ok {
+		return false, err
+	}
+	if len(r.Filters) == 0 {
+		return true, nil
+	}
+	return combine(r.FilterMatch, r.Filters, c.filter)
+}
+
+// combine folds nodes by a match mode: all, any, none.
+func combine(mode string, nodes []Node, eval func(Node) (bool, error)) (bool, error) {
+	for _, n := range nodes {
+		ok, err := eval(n)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case mode == MatchAny && ok:
+			return true, nil
+		case mode == MatchAll && !ok:
+			return false, nil
+		case mode == MatchNone && ok:
+			return false, nil
+		}
+	}
+	return mode != MatchAny, nil
+}
+
+// fire records the firing and its notification requests, unless the rule
+// fired for this issue within its frequency.
+func (e *Engine) fire(ctx context.Context, c *evalCtx, muted string) error {
+	if _, err := c.event(); err != nil {
+		return err
+	}
+	actions := make([]string, 0, len(c.rule.Actions))
+	for _, a := range c.rule.Actions {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return fmt.Errorf("rule %d action: %w", c.rule.ID, err)
+		}
+		actions = append(actions, string(b))
+	}
+	fired, err := e.store.RuleFire(ctx, &store.RuleFiring{
+		RuleID: c.rule.ID, ProjectID: c.act.Issue.ProjectID, IssueID: c.act.Issue.ID, EventID: c.evID,
+		Reason: c.act.Kind, Frequency: time.Duration(c.rule.Frequency) * time.Minute, At: c.act.Now,
+		Actions: actions, MutedUsers: muted,
+	})
+	if err != nil {
+		return err
+	}
+	if fired {
+		e.fired.Inc()
+		e.log.Info("rule fired", "rule", c.rule.ID, "issue", c.act.Issue.ID, "reason", c.act.Kind)
+	}
+	return nil
+}
+
+// projectRules returns a project's active rules, cached for rulesTTL.
+func (e *Engine) projectRules(ctx context.Context, projectID int64) ([]*Rule, error) {
+	now := e.now()
+	e.mu.Lock()
+	cr, ok := e.cache[projectID]
+	e.mu.Unlock()
+	if ok && now.Before(cr.expires) {
+		return cr.rules, nil
+	}
+	stored, err := e.store.RulesActive(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	var rules []*Rule
+	for _, sr := range stored {
+		r, err := FromStore(sr)
+		if err != nil {
+			// Stored rules were validated; one that no longer reads is
+			// reported on the rule and skipped.
+			_ = e.store.RuleSetError(ctx, sr.ID, err.Error(), now)
+			continue
+		}
+		rules = append(rules, r)
+	}
+	e.mu.Lock()
+	e.cache[projectID] = cachedRules{rules: rules, expires: now.Add(rulesTTL)}
+	e.mu.Unlock()
+	return rules, nil
+}
+
+// FromStore reads a stored rule.
+func FromStore(sr *store.Rule) (*Rule, error) {
+	r := &Rule{ID: sr.ID, ProjectID: sr.ProjectID, Name: sr.Name, ActionMatch: sr.ActionMatch,
+		FilterMatch: sr.FilterMatch, Frequency: sr.Frequency, Owner: sr.Owner, Status: sr.Status}
+	if sr.Environment != nil {
+		r.Environment = *sr.Environment
+	}
+	for field, dst := range map[string]*[]Node{sr.Conditions: &r.Conditions, sr.Filters: &r.Filters, sr.Actions: &r.Actions} {
+		if err := json.Unmarshal([]byte(field), dst); err != nil {
+			return nil, fmt.Errorf("rule %d: %w", sr.ID, err)
+		}
+	}
+	for _, f := range r.Filters {
+		if f.str("match") == "re" {
+			re, err := regexp.Compile(f.str("value"))
+			if err != nil {
+				return nil, fmt.Errorf("rule %d: regular expression %q: %w", sr.ID, f.str("value"), err)
+			}
+			if r.regexps == nil {
+				r.regexps = map[string]*regexp.Regexp{}
+			}
+			r.regexps[f.str("value")] = re
+		}
+	}
+	return r, nil
+}
+
+// ToStore renders a rule for storing.
+func (r *Rule) ToStore() *store.Rule {
+	enc := func(nodes []Node) string {
+		if nodes == nil {
+			nodes = []Node{}
+		}
+		b, _ := json.Marshal(nodes)
+		return string(b)
+	}
+	sr := &store.Rule{ID: r.ID, ProjectID: r.ProjectID, Name: r.Name, ActionMatch: r.ActionMatch,
+		FilterMatch: r.FilterMatch, Frequency: r.Frequency, Conditions: enc(r.Conditions), Filters: enc(r.Filters),
+		Actions: enc(r.Actions), Owner: r.Owner, Status: r.Status}
+	if r.Environment != "" {
+		env := r.Environment
+		sr.Environment = &env
+	}
+	return sr
+}
+
+// sweepLimit bounds the issues one project's sweep looks at.
+const sweepLimit = 1000
+
+// Sweep evaluates the frequency conditions of every project's rules on the
+// issues that had events within the longest interval, so that "more than
+// 100 in an hour" fires when crossed even if no further event arrives.
+func (e *Engine) Sweep(ctx context.Context) error {
+	projects, err := e.store.ProjectsWithActiveRules(ctx)
+	if err != nil {
+		return err
+	}
+	now := e.now().UTC()
+	for _, pid := range projects {
+		rules, err := e.projectRules(ctx, pid)
+		if err != nil {
+			return err
+		}
+		var longest time.Duration
+		for _, r := range rules {
+			for _, n := range r.Conditions {
+				switch n.ID {
+				case EventFrequency, UserFrequency:
+					longest = max(longest, frequencyIntervals[n.str("interval")])
+				case PercentSessions:
+					longest = max(longest, sessionIntervals[n.str("interval")])
+				}
+			}
+		}
+		if longest == 0 {
+			continue
+		}
+		ids, err := e.store.IssuesActiveSince(ctx, pid, now.Add(-longest), sweepLimit)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			is, err := e.store.IssueByID(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if is.Status != store.StatusUnresolved {
+				continue // resolved and ignored issues do not alert on volume
+			}
+			if err := e.Evaluate(ctx, &Activity{Kind: kindSweep, Issue: is, Now: now}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

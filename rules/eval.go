@@ -1,0 +1,350 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/event"
+	"github.com/tocsin/tocsin/store"
+)
+
+// Activity is what a rule is evaluated on: one thing that happened to an
+// issue, at a time.
+type Activity struct {
+	Kind  string // store.Activity*, or kindSweep for the periodic frequency check
+	Issue *store.Issue
+	// EventRowID is the triggering event; 0 when there is none (a sweep).
+	EventRowID int64
+	Now        time.Time
+}
+
+// kindSweep marks the periodic evaluation of frequency conditions.
+const kindSweep = "sweep"
+
+// evalCtx carries one activity through one rule, loading the event at
+// most once.
+type evalCtx struct {
+	ctx    context.Context
+	store  *store.Store
+	act    *Activity
+	rule   *Rule
+	ev     *event.Event
+	evID   string
+	loaded bool
+}
+
+// event loads the triggering event; nil when there is none.
+func (c *evalCtx) event() (*event.Event, error) {
+	if c.loaded {
+		return c.ev, nil
+	}
+	c.loaded = true
+	if c.act.EventRowID == 0 {
+		return nil, nil
+	}
+	se, err := c.store.EventByRowID(c.ctx, c.act.EventRowID)
+	if err != nil {
+		return nil, fmt.Errorf("load event: %w", err)
+	}
+	ev, err := event.Parse(se.JSON, event.ParseOptions{Received: se.Received})
+	if err != nil {
+		return nil, fmt.Errorf("read event %s: %w", se.EventID, err)
+	}
+	c.ev, c.evID = ev, se.EventID
+	return ev, nil
+}
+
+// isEvent reports whether the activity carries an event (every kind but
+// status changes and sweeps).
+func (c *evalCtx) isEvent() bool { return c.act.EventRowID != 0 }
+
+// condition evaluates one trigger.
+func (c *evalCtx) condition(n Node) (bool, error) {
+	k := c.act.Kind
+	switch n.ID {
+	case FirstSeen:
+		return k == store.ActivityNewIssue, nil
+	case Regression:
+		return k == store.ActivityRegression, nil
+	case Reappeared:
+		return k == store.ActivityUnignored || k == store.ActivityEscalating, nil
+	case EveryEvent:
+		return c.isEvent(), nil
+	case MonitorFailure:
+		return k == store.ActivityCheckIn, nil
+	case EventFrequency, UserFrequency:
+		return c.frequency(n)
+	case PercentSessions:
+		return c.percentSessions(n)
+	}
+	return false, &ruleError{fmt.Errorf("unknown condition %q", n.ID)}
+}
+
+// frequency: more than value events (or users) in the interval; with
+// comparisonType percent, more than value percent higher than the same
+// interval comparisonInterval earlier.
+func (c *evalCtx) frequency(n Node) (bool, error) {
+	if c.act.Kind == store.ActivityStatus {
+		return false, nil
+	}
+	interval := frequencyIntervals[n.str("interval")]
+	value, _ := strconv.ParseFloat(n.str("value"), 64)
+	count := func(from, to time.Time) (int64, error) {
+		if n.ID == UserFrequency {
+			return c.store.IssueUserCount(c.ctx, c.act.Issue.ID, c.rule.Environment, from, to)
+		}
+		return c.store.IssueEventCount(c.ctx, c.act.Issue.ID, c.rule.Environment, from, to)
+	}
+	now := c.act.Now
+	cur, err := count(now.Add(-interval), now.Add(time.Nanosecond))
+	if err != nil {
+		return false, err
+	}
+	if n.str("comparisonType") != "percent" {
+		return float64(cur) > value, nil
+	}
+	back := comparisonIntervals[n.str("comparisonInterval")]
+	prev, err := count(now.Add(-back-interval), now.Add(-back))
+	if err != nil {
+		return false, err
+	}
+	if prev == 0 {
+		return false, nil // no baseline: nothing to compare with, as Sentry
+	}
+	return float64(cur-prev)/float64(prev)*100 > value, nil
+}
+
+// percentSessions: the issue's events are more than value percent of the
+// project's sessions in the interval.
+func (c *evalCtx) percentSessions(n Node) (bool, error) {
+	if c.act.Kind == store.ActivityStatus {
+		return false, nil
+	}
+	interval := sessionIntervals[n.str("interval")]
+	value, _ := strconv.ParseFloat(n.str("value"), 64)
+	now := c.act.Now
+	sessions, err := c.store.ProjectSessionCount(c.ctx, c.act.Issue.ProjectID, c.rule.Environment, now.Add(-interval), now)
+	if err != nil || sessions == 0 {
+		return false, err
+	}
+	events, err := c.store.IssueEventCount(c.ctx, c.act.Issue.ID, c.rule.Environment, now.Add(-interval), now.Add(time.Nanosecond))
+	if err != nil {
+		return false, err
+	}
+	return float64(events)/float64(sessions)*100 > value, nil
+}
+
+// levels maps Sentry's numeric levels.
+var levels = map[string]int{event.LevelFatal: 50, event.LevelError: 40, event.LevelWarning: 30, event.LevelInfo: 20, event.LevelDebug: 10}
+
+// filter evaluates one filter.
+func (c *evalCtx) filter(n Node) (bool, error) {
+	is := c.act.Issue
+	switch n.ID {
+	case AgeComparison:
+		v, _ := strconv.ParseFloat(n.str("value"), 64)
+		unit := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour, "week": 7 * 24 * time.Hour}[n.str("time")]
+		age := c.act.Now.Sub(is.FirstSeen)
+		limit := time.Duration(v * float64(unit))
+		if n.str("comparison_type") == "older" {
+			return age > limit, nil
+		}
+		return age < limit, nil
+	case IssueOccurrences:
+		v, _ := strconv.ParseFloat(n.str("value"), 64)
+		return float64(is.TimesSeen) >= v, nil
+	case AssignedTo:
+		switch n.str("targetType") {
+		case "Unassigned":
+			return is.AssigneeUserID == nil && is.AssigneeTeamID == nil, nil
+		case "Team":
+			return is.AssigneeTeamID != nil && strconv.FormatInt(*is.AssigneeTeamID, 10) == n.str("targetIdentifier"), nil
+		case "Member":
+			return is.AssigneeUserID != nil && strconv.FormatInt(*is.AssigneeUserID, 10) == n.str("targetIdentifier"), nil
+		}
+		return false, nil
+	case IssueCategory:
+		cat := "1"
+		if strings.HasPrefix(is.Logger, "monitor") {
+			cat = "4"
+		}
+		return cat == n.str("value"), nil
+	}
+	ev, err := c.event()
+	if err != nil {
+		return false, err
+	}
+	if ev == nil {
+		return false, nil // event filters cannot pass without an event
+	}
+	switch n.ID {
+	case LevelFilter:
+		want, _ := strconv.Atoi(n.str("level"))
+		got := levels[ev.Level]
+		switch n.str("match") {
+		case "gte":
+			return got >= want, nil
+		case "lte":
+			return got <= want, nil
+		}
+		return got == want, nil
+	case TaggedEvent:
+		var vals []string
+		for _, t := range ev.IndexTags() {
+			if strings.EqualFold(t.Key, n.str("key")) {
+				vals = append(vals, t.Value)
+			}
+		}
+		return match(n.str("match"), n.str("value"), vals, c.rule.regexps)
+	case EventAttribute:
+		return match(n.str("match"), n.str("value"), attributeValues(ev, n.str("attribute")), c.rule.regexps)
+	case LatestRelease:
+		latest, err := c.store.LatestRelease(c.ctx, is.ProjectID)
+		if err != nil {
+			return false, err
+		}
+		return latest != "" && ev.Release == latest, nil
+	}
+	return false, &ruleError{fmt.Errorf("unknown filter %q", n.ID)}
+}
+
+// match applies a Sentry match operator to a field's values: positive
+// operators pass when any value matches, negative ones when none does.
+func match(op, want string, vals []string, compiled map[string]*regexp.Regexp) (bool, error) {
+	switch op {
+	case "is":
+		return len(vals) > 0, nil
+	case "ns":
+		return len(vals) == 0, nil
+	case "ne":
+		return !anyMatch(vals, func(v string) bool { return strings.EqualFold(v, want) }), nil
+	case "nc":
+		return !anyMatch(vals, func(v string) bool { return strings.Contains(strings.ToLower(v), strings.ToLower(want)) }), nil
+	}
+	var pred func(string) bool
+	switch op {
+	case "eq":
+		pred = func(v string) bool { return strings.EqualFold(v, want) }
+	case "sw":
+		pred = func(v string) bool { return strings.HasPrefix(strings.ToLower(v), strings.ToLower(want)) }
+	case "ew":
+		pred = func(v string) bool { return strings.HasSuffix(strings.ToLower(v), strings.ToLower(want)) }
+	case "co":
+		pred = func(v string) bool { return strings.Contains(strings.ToLower(v), strings.ToLower(want)) }
+	case "in":
+		set := map[string]bool{}
+		for _, w := range strings.Split(want, ",") {
+			set[strings.ToLower(strings.TrimSpace(w))] = true
+		}
+		pred = func(v string) bool { return set[strings.ToLower(v)] }
+	case "re":
+		re := compiled[want]
+		if re == nil {
+			var err error
+			if re, err = regexp.Compile(want); err != nil {
+				return false, &ruleError{fmt.Errorf("regular expression %q: %w", want, err)}
+			}
+		}
+		pred = re.MatchString
+	default:
+		return false, &ruleError{fmt.Errorf("unknown match %q", op)}
+	}
+	return anyMatch(vals, pred), nil
+}
+
+func anyMatch(vals []string, pred func(string) bool) bool {
+	for _, v := range vals {
+		if pred(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// attributeValues reads an event attribute of EventAttributeFilter; some
+// have several values (every exception, every frame).
+func attributeValues(ev *event.Event, attr string) []string {
+	one := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return []string{s}
+	}
+	switch attr {
+	case "message":
+		if ev.Message != "" {
+			return []string{ev.Message}
+		}
+		return one(ev.Title())
+	case "platform":
+		return one(ev.Platform)
+	case "environment":
+		return one(ev.Environment)
+	case "type":
+		return one(ev.Type)
+	case "error.handled", "error.unhandled":
+		h := ev.Handled()
+		if h == nil {
+			return nil
+		}
+		v := *h
+		if attr == "error.unhandled" {
+			v = !v
+		}
+		return []string{strconv.FormatBool(v)}
+	case "exception.type", "exception.value":
+		var out []string
+		for _, e := range ev.Exceptions {
+			if attr == "exception.type" {
+				out = append(out, e.Type)
+			} else {
+				out = append(out, e.Value)
+			}
+		}
+		return out
+	case "user.id", "user.email", "user.username", "user.ip_address":
+		if ev.User == nil {
+			return nil
+		}
+		return one(map[string]string{"user.id": ev.User.ID, "user.email": ev.User.Email,
+			"user.username": ev.User.Username, "user.ip_address": ev.User.IPAddress}[attr])
+	case "http.method", "http.url":
+		if ev.Request == nil {
+			return nil
+		}
+		if attr == "http.method" {
+			return one(ev.Request.Method)
+		}
+		return one(ev.Request.URL)
+	case "sdk.name":
+		return one(ev.SDK.Name)
+	}
+	if f, ok := strings.CutPrefix(attr, "stacktrace."); ok {
+		var out []string
+		visit := func(st *event.Stacktrace) {
+			if st == nil {
+				return
+			}
+			for _, fr := range st.Frames {
+				v := map[string]string{"code": fr.ContextLine, "module": fr.Module, "filename": fr.Filename,
+					"abs_path": fr.AbsPath, "package": fr.Package}[f]
+				if v != "" {
+					out = append(out, v)
+				}
+			}
+		}
+		for _, e := range ev.Exceptions {
+			visit(e.Stacktrace)
+		}
+		visit(ev.Stacktrace)
+		for _, t := range ev.Threads {
+			visit(t.Stacktrace)
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The reads the rules engine makes: counts over windows of time, an issue
+// and an event by id. They are not scoped by organization because the
+// engine works on activities the store itself queued for a project.
+
+// IssueByID returns an issue whatever its organization, for the engine.
+func (s *Store) IssueByID(ctx context.Context, issueID int64) (*Issue, error) {
+	is, err := scanIssue(s.r.queryRow(ctx, `SELECT `+issueColumns+` FROM issues i WHERE i.id = $1`, issueID))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("issue %d", issueID))
+	}
+	return is, nil
+}
+
+// EventByRowID returns an event by its row id, for the engine.
+func (s *Store) EventByRowID(ctx context.Context, rowID int64) (*StoredEvent, error) {
+	e, err := scanEvent(s.r.queryRow(ctx, `SELECT e.id, e.event_id, e.project_id, COALESCE(e.issue_id, 0), e.type,
+		e.title, e.level, e.timestamp, e.received, e.data FROM events e WHERE e.id = $1`, rowID))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("event %d", rowID))
+	}
+	return e, nil
+}
+
+// IssueEventCount counts an issue's events received in [from, to). With an
+// environment it counts that environment's events only (from the events
+// themselves); without, it sums the per-minute counters.
+func (s *Store) IssueEventCount(ctx context.Context, issueID int64, environment string, from, to time.Time) (int64, error) {
+	var n int64
+	var err error
+	if environment == "" {
+		err = s.r.queryRow(ctx, `SELECT COALESCE(SUM(count), 0) FROM issue_counts
+			WHERE issue_id = $1 AND minute >= $2 AND minute < $3`, issueID, minuteOf(from), minuteCeil(to)).Scan(&n)
+	} else {
+		err = s.r.queryRow(ctx, `SELECT COUNT(*) FROM events WHERE issue_id = $1 AND environment = $2
+			AND received >= $3 AND received < $4`, issueID, environment, from.UTC(), to.UTC()).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count events of issue %d: %w", issueID, err)
+	}
+	return n, nil
+}
+
+// minuteCeil is the first minute after t's, so [from, to) in minutes
+// includes to's own minute.
+func minuteCeil(t time.Time) int64 { return minuteOf(t) + 1 }
+
+// IssueUserCount counts the distinct users of an issue's events received
+// in [from, to), optionally in one environment.
+func (s *Store) IssueUserCount(ctx context.Context, issueID int64, environment string, from, to time.Time) (int64, error) {
+	var n int64
+	err := s.r.queryRow(ctx, `SELECT COUNT(DISTINCT user_ident) FROM events WHERE issue_id = $1
+		AND user_ident <> '' AND received >= $2 AND received < $3 AND ($4 = '' OR environment = $4)`,
+		issueID, from.UTC(), to.UTC(), environment).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count users of issue %d: %w", issueID, err)
+	}
+	return n, nil
+}
+
+// ProjectSessionCount counts sessions started in the hours overlapping
+// [from, to); sessions are kept per hour.
+func (s *Store) ProjectSessionCount(ctx context.Context, projectID int64, environment string, from, to time.Time) (int64, error) {
+	var n int64
+	err := s.r.queryRow(ctx, `SELECT COALESCE(SUM(started), 0) FROM session_counts WHERE project_id = $1
+		AND hour >= $2 AND hour <= $3 AND ($4 = '' OR environment = $4)`,
+		projectID, from.Unix()/3600, to.Unix()/3600, environment).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count sessions of project %d: %w", projectID, err)
+	}
+	return n, nil
+}
+
+// IssuesActiveSince lists a project's issues with events received since
+// the time, for the sweep of frequency conditions.
+func (s *Store) IssuesActiveSince(ctx context.Context, projectID int64, since time.Time, limit int) ([]int64, error) {
+	rs, err := s.r.query(ctx, `SELECT DISTINCT c.issue_id FROM issue_counts c JOIN issues i ON i.id = c.issue_id
+		WHERE i.project_id = $1 AND c.minute >= $2 LIMIT $3`, projectID, minuteOf(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("active issues of project %d: %w", projectID, err)
+	}
+	defer rs.Close()
+	var out []int64
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			return nil, fmt.Errorf("active issues: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rs.Err()
+}
+
+// ProjectsWithActiveRules lists the projects that have active rules.
+func (s *Store) ProjectsWithActiveRules(ctx context.Context) ([]int64, error) {
+	rs, err := s.r.query(ctx, `SELECT DISTINCT project_id FROM rules WHERE status = 'active'`)
+	if err != nil {
+		return nil, fmt.Errorf("projects with rules: %w", err)
+	}
+	defer rs.Close()
+	var out []int64
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			return nil, fmt.Errorf("projects with rules: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rs.Err()
+}
