@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tocsin/tocsin/event"
@@ -116,4 +117,58 @@ func (s *Store) IssueGetByShortID(ctx context.Context, orgID, projectID, shortID
 		return nil, notFound(err, fmt.Sprintf("issue %d", shortID))
 	}
 	return is, nil
+}
+
+// shortIDAlphabet is Sentry's base32 for short ids (Crockford's, without I, L, O, U).
+const shortIDAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// ShortID renders a project's issue number as Sentry does: DEFAULT-1A.
+func ShortID(projectSlug string, n int64) string {
+	var b []byte
+	for n > 0 {
+		b = append([]byte{shortIDAlphabet[n%32]}, b...)
+		n /= 32
+	}
+	if len(b) == 0 {
+		b = []byte{'0'}
+	}
+	return strings.ToUpper(projectSlug) + "-" + string(b)
+}
+
+// ParseShortID reads "SLUG-1A" back into the slug and number.
+func ParseShortID(s string) (string, int64, bool) {
+	i := strings.LastIndexByte(s, '-')
+	if i <= 0 || i == len(s)-1 {
+		return "", 0, false
+	}
+	var n int64
+	for _, c := range strings.ToUpper(s[i+1:]) {
+		d := strings.IndexRune(shortIDAlphabet, c)
+		if d < 0 {
+			return "", 0, false
+		}
+		n = n*32 + int64(d)
+	}
+	return strings.ToLower(s[:i]), n, true
+}
+
+// ProjectOfIssue returns the organization and project of an issue, for
+// the worker, which has only the issue.
+func (s *Store) ProjectOfIssue(ctx context.Context, issueID int64) (*Organization, *Project, error) {
+	var orgSlug string
+	var pid int64
+	err := s.r.queryRow(ctx, `SELECT o.slug, p.id FROM issues i JOIN projects p ON p.id = i.project_id
+		JOIN organizations o ON o.id = p.organization_id WHERE i.id = $1`, issueID).Scan(&orgSlug, &pid)
+	if err != nil {
+		return nil, nil, notFound(err, fmt.Sprintf("issue %d", issueID))
+	}
+	org, err := s.OrganizationGetBySlug(ctx, orgSlug)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.ProjectGet(ctx, org.ID, fmt.Sprint(pid))
+	if err != nil {
+		return nil, nil, err
+	}
+	return org, p, nil
 }

@@ -202,3 +202,42 @@ func (s *Store) MaxRole(ctx context.Context, userID int64) (Role, error) {
 	}
 	return Roles[best], nil
 }
+
+// MemberUser is a member of an organization as notifications address them.
+type MemberUser struct {
+	ID       int64
+	Email    string
+	Name     string
+	IsActive bool
+}
+
+// MemberUsers lists the organization's members: those with the given user
+// ids, or a team's members (teamID), or all of them when neither is given.
+func (s *Store) MemberUsers(ctx context.Context, orgID int64, userIDs []int64, teamID int64) ([]*MemberUser, error) {
+	query := `SELECT DISTINCT u.id, u.email, u.name, u.is_active FROM users u
+		JOIN members m ON m.user_id = u.id WHERE m.organization_id = $1`
+	args := []any{orgID}
+	switch {
+	case len(userIDs) > 0:
+		query += ` AND u.id IN (` + placeholders(2, len(userIDs)) + `)`
+		args = append(args, anySlice(userIDs)...)
+	case teamID != 0:
+		query += ` AND m.id IN (SELECT tm.member_id FROM team_members tm JOIN teams t ON t.id = tm.team_id
+			WHERE t.id = $2 AND t.organization_id = $1)`
+		args = append(args, teamID)
+	}
+	rs, err := s.r.query(ctx, query+` ORDER BY u.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("members of organization %d: %w", orgID, err)
+	}
+	defer rs.Close()
+	var out []*MemberUser
+	for rs.Next() {
+		var u MemberUser
+		if err := rs.Scan(&u.ID, &u.Email, &u.Name, &u.IsActive); err != nil {
+			return nil, fmt.Errorf("members of organization %d: %w", orgID, err)
+		}
+		out = append(out, &u)
+	}
+	return out, rs.Err()
+}

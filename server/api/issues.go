@@ -64,7 +64,7 @@ func (h *Handler) issue(fn func(http.ResponseWriter, *http.Request, *issueReques
 		var is *store.Issue
 		if idErr == nil {
 			is, err = h.store.IssueGet(r.Context(), org.ID, issueID)
-		} else if slug, n, ok := parseShortID(ref); ok {
+		} else if slug, n, ok := store.ParseShortID(ref); ok {
 			var proj *store.Project
 			if proj, err = h.store.ProjectGet(r.Context(), org.ID, slug); err == nil {
 				is, err = h.store.IssueGetByShortID(r.Context(), org.ID, proj.ID, n)

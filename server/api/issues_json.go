@@ -85,39 +85,6 @@ type activityJSON struct {
 	User        *userJSON      `json:"user"`
 }
 
-// shortIDAlphabet is Sentry's base32 for short ids (Crockford's, without I, L, O, U).
-const shortIDAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-// shortID renders a project's issue number as Sentry does: DEFAULT-1A.
-func shortID(projectSlug string, n int64) string {
-	var b []byte
-	for n > 0 {
-		b = append([]byte{shortIDAlphabet[n%32]}, b...)
-		n /= 32
-	}
-	if len(b) == 0 {
-		b = []byte{'0'}
-	}
-	return strings.ToUpper(projectSlug) + "-" + string(b)
-}
-
-// parseShortID reads "SLUG-1A" back into the slug and number.
-func parseShortID(s string) (string, int64, bool) {
-	i := strings.LastIndexByte(s, '-')
-	if i <= 0 || i == len(s)-1 {
-		return "", 0, false
-	}
-	var n int64
-	for _, c := range strings.ToUpper(s[i+1:]) {
-		d := strings.IndexRune(shortIDAlphabet, c)
-		if d < 0 {
-			return "", 0, false
-		}
-		n = n*32 + int64(d)
-	}
-	return strings.ToLower(s[:i]), n, true
-}
-
 func optional(s string) *string {
 	if s == "" {
 		return nil
@@ -170,7 +137,7 @@ func (h *Handler) issueJSON(ctx context.Context, ic *issueContext, is *store.Iss
 		p = &store.Project{ID: is.ProjectID, Slug: "unknown", Name: "unknown"}
 	}
 	out := issueJSON{
-		ID: id(is.ID), ShortID: shortID(p.Slug, is.ShortID), Title: is.Title, Culprit: is.Culprit,
+		ID: id(is.ID), ShortID: store.ShortID(p.Slug, is.ShortID), Title: is.Title, Culprit: is.Culprit,
 		Permalink: h.baseURL + "/organizations/" + ic.org.Slug + "/issues/" + id(is.ID) + "/",
 		Logger:    optional(is.Logger), Level: is.Level, Status: is.Status, StatusDetails: statusDetails(is),
 		Substatus: optional(is.Substatus), Platform: optional(is.Platform),

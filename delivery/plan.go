@@ -1,0 +1,187 @@
+// Package delivery turns fired rules into delivered notifications: it fans
+// each notification request out into durable delivery jobs (one per
+// integration target, with an idempotency key), and works the jobs —
+// claiming them, calling the integration's Notifier, and recording every
+// attempt with retries that back off and honour each destination's
+// Retry-After without holding up any other.
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tocsin/tocsin/rules"
+	"github.com/tocsin/tocsin/store"
+)
+
+// ProviderEmail is the built-in email route of sentry.mail.actions.NotifyEmailAction,
+// sent through TOCSIN_SMTP_URL without an integration row.
+const ProviderEmail = "email"
+
+// action is a rule action read for fan-out.
+type action struct {
+	rules.Node
+}
+
+func (a action) field(key string) string {
+	switch v := a.Fields[key].(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+// planner maps notification requests to deliveries.
+type planner struct {
+	store *store.Store
+}
+
+// plan is the fan-out of one request: the integration and target(s) its
+// action names. A request whose integration is gone plans nothing and
+// says why on the rule.
+func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*store.Delivery, error) {
+	var a action
+	if err := json.Unmarshal([]byte(pn.Action), &a.Node); err != nil {
+		return nil, nil // stored by the engine from a validated rule; nothing to deliver
+	}
+	base := store.Delivery{OrganizationID: pn.OrganizationID, NotificationID: &pn.ID, ProjectID: &pn.ProjectID,
+		IssueID: pn.IssueID, RuleID: pn.RuleID, Kind: pn.Reason, Options: pn.Action, EventID: pn.EventID,
+		DateCreated: pn.DateCreated}
+	var out []*store.Delivery
+	add := func(integrationID *int64, provider, target string) {
+		d := base
+		d.IntegrationID, d.Provider, d.Target = integrationID, provider, target
+		id := int64(0)
+		if integrationID != nil {
+			id = *integrationID
+		}
+		// Rule, issue and firing are the fire id; with the integration and
+		// target it names this delivery across repeated fan-outs.
+		d.IdempotencyKey = fmt.Sprintf("fire:%d:int:%d:%s", pn.FireID, id, target)
+		out = append(out, &d)
+	}
+	integration := func(ref string) (*store.Integration, error) {
+		id, err := strconv.ParseInt(ref, 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		in, err := p.store.IntegrationGet(ctx, pn.OrganizationID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil // deleted since the rule was saved: nothing to deliver
+		}
+		if err != nil {
+			return nil, err
+		}
+		if in.Status == store.IntegrationDisabled {
+			return nil, nil
+		}
+		return in, nil
+	}
+	switch a.ID {
+	case rules.NotifyIntegration, rules.SlackNotify, rules.ServiceNotify, rules.GitHubTicket:
+		ref, target := a.field("integration"), a.field("target")
+		switch a.ID {
+		case rules.SlackNotify:
+			ref, target = a.field("workspace"), firstNonEmpty(a.field("channel_id"), a.field("channel"))
+		case rules.ServiceNotify:
+			ref = a.field("service")
+		case rules.GitHubTicket:
+			target = a.field("repo")
+		}
+		in, err := integration(ref)
+		if err != nil || in == nil {
+			return nil, err
+		}
+		add(&in.ID, in.Provider, target)
+	case rules.LegacyNotify:
+		ins, err := p.store.IntegrationList(ctx, pn.OrganizationID, store.Page{Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range ins {
+			if in.Provider == "webhook" && in.Status != store.IntegrationDisabled {
+				add(&in.ID, in.Provider, "")
+			}
+		}
+	case rules.EmailNotify:
+		to, err := p.emailTargets(ctx, pn, a)
+		if err != nil {
+			return nil, err
+		}
+		if len(to) > 0 {
+			add(nil, ProviderEmail, strings.Join(to, ","))
+		}
+	}
+	return out, nil
+}
+
+// emailTargets resolves an email action to addresses: a member, a team's
+// members, or the issue's owners (its assignee) falling through to the
+// project's members; users who snoozed the rule for themselves are left out.
+func (p *planner) emailTargets(ctx context.Context, pn *store.PendingNotification, a action) ([]string, error) {
+	muted := strings.Fields(pn.MutedUsers)
+	var users []*store.MemberUser
+	var err error
+	switch a.field("targetType") {
+	case "Member":
+		id, perr := strconv.ParseInt(a.field("targetIdentifier"), 10, 64)
+		if perr != nil {
+			return nil, nil
+		}
+		users, err = p.store.MemberUsers(ctx, pn.OrganizationID, []int64{id}, 0)
+	case "Team":
+		id, perr := strconv.ParseInt(a.field("targetIdentifier"), 10, 64)
+		if perr != nil {
+			return nil, nil
+		}
+		users, err = p.store.MemberUsers(ctx, pn.OrganizationID, nil, id)
+	default: // IssueOwners
+		if pn.IssueID != nil {
+			var is *store.Issue
+			if is, err = p.store.IssueByID(ctx, *pn.IssueID); err == nil {
+				switch {
+				case is.AssigneeUserID != nil:
+					users, err = p.store.MemberUsers(ctx, pn.OrganizationID, []int64{*is.AssigneeUserID}, 0)
+				case is.AssigneeTeamID != nil:
+					users, err = p.store.MemberUsers(ctx, pn.OrganizationID, nil, *is.AssigneeTeamID)
+				}
+			}
+		}
+		if err == nil && len(users) == 0 {
+			switch a.field("fallthroughType") {
+			case "NoOne":
+			default: // ActiveMembers, AllMembers
+				users, err = p.store.MemberUsers(ctx, pn.OrganizationID, nil, 0)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, u := range users {
+		if u.IsActive && !slices.Contains(muted, strconv.FormatInt(u.ID, 10)) && !slices.Contains(out, u.Email) {
+			out = append(out, u.Email)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

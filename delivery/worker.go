@@ -1,0 +1,361 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tocsin/tocsin/event"
+	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/store"
+)
+
+// Factory builds the Notifier of one integration from its settings and
+// opened secrets. PerTarget says whether the service rate-limits each
+// target (a repository, a URL) or the whole integration (a Slack workspace).
+type Factory struct {
+	Build     func(in *store.Integration, secrets map[string]any) (integrations.Notifier, error)
+	PerTarget bool
+}
+
+// Registry maps a provider name to its factory.
+type Registry map[string]Factory
+
+// Config tunes the worker.
+type Config struct {
+	// BaseURL is Tocsin's public address, for links back to issues.
+	BaseURL string
+	// Email is the built-in email route (TOCSIN_SMTP_URL); nil when not set.
+	Email integrations.Notifier
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxAge ends retrying: a delivery failing for longer is failed (24 h).
+	MaxAge time.Duration
+	// AttemptTimeout bounds one attempt (30 s).
+	AttemptTimeout time.Duration
+}
+
+// Worker fans notification requests out and works delivery jobs.
+type Worker struct {
+	cfg      Config
+	store    *store.Store
+	box      *integrations.SecretBox
+	registry Registry
+	log      *slog.Logger
+	planner  *planner
+
+	mu        sync.Mutex
+	notifiers map[int64]cachedNotifier
+
+	attempts *prometheus.CounterVec
+}
+
+type cachedNotifier struct {
+	n       integrations.Notifier
+	updated time.Time
+}
+
+// New returns a delivery worker.
+func New(cfg Config, st *store.Store, box *integrations.SecretBox, reg Registry, log *slog.Logger, mreg prometheus.Registerer) (*Worker, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 24 * time.Hour
+	}
+	if cfg.AttemptTimeout <= 0 {
+		cfg.AttemptTimeout = 30 * time.Second
+	}
+	w := &Worker{cfg: cfg, store: st, box: box, registry: reg, log: log, planner: &planner{store: st},
+		notifiers: map[int64]cachedNotifier{},
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tocsin_delivery_attempts_total",
+			Help: "Delivery attempts by provider and outcome (delivered, retry, held, failed).",
+		}, []string{"provider", "outcome"}),
+	}
+	if mreg != nil {
+		if err := mreg.Register(w.attempts); err != nil {
+			return nil, fmt.Errorf("register delivery metrics: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// lease is how long a claimed delivery is reserved; longer than an attempt.
+const lease = 2 * time.Minute
+
+// Run fans out pending requests and works due deliveries until there is
+// nothing left to do now; the worker calls it every second.
+func (w *Worker) Run(ctx context.Context) error {
+	for {
+		n, err := w.store.NotificationsFanOut(ctx, 100, func(pn *store.PendingNotification) ([]*store.Delivery, error) {
+			return w.planner.plan(ctx, pn)
+		})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	for ctx.Err() == nil {
+		ds, err := w.store.DeliveriesClaim(ctx, w.cfg.Now(), 20, lease)
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			return nil
+		}
+		var wg sync.WaitGroup
+		for _, d := range ds {
+			wg.Go(func() { w.deliver(ctx, d) })
+		}
+		wg.Wait()
+	}
+	return ctx.Err()
+}
+
+// deliver makes one attempt and records it.
+func (w *Worker) deliver(ctx context.Context, d *store.Delivery) {
+	started := w.cfg.Now()
+	a := &store.Attempt{DeliveryID: d.ID, Started: started}
+	res, err := w.attempt(ctx, d)
+	a.Duration = w.cfg.Now().Sub(started)
+	var (
+		re *integrations.RetryError
+		pe *integrations.PermanentError
+	)
+	switch {
+	case err == nil:
+		a.Outcome = store.OutcomeDelivered
+		if res != nil {
+			a.StatusCode, a.Handle, a.URL = res.Status, res.Handle, res.URL
+			if res.Handle != "" && d.IntegrationID != nil && d.IssueID != nil {
+				a.Link = &store.IssueLink{IntegrationID: *d.IntegrationID, IssueID: *d.IssueID, Target: d.Target,
+					Handle: res.Handle, URL: res.URL}
+			}
+		}
+	case errors.As(err, &pe):
+		a.Outcome, a.Reason, a.StatusCode, a.Error = store.OutcomeFailed, pe.Reason, pe.Status, err.Error()
+		if d.IntegrationID != nil && (pe.Reason == integrations.ReasonAuth || pe.Reason == integrations.ReasonConfig) {
+			if serr := w.store.IntegrationSetStatus(ctx, *d.IntegrationID, store.IntegrationUnhealthy, err.Error()); serr != nil {
+				w.log.Warn("marking integration unhealthy failed", "err", serr)
+			}
+		}
+	case errors.As(err, &re) && re.After > 0:
+		// The service asked this destination to wait: park it, without
+		// spending an attempt; other destinations go on.
+		next := started.Add(re.After)
+		a.Outcome, a.Reason, a.StatusCode, a.Error, a.NextAttempt = store.OutcomeHeld, re.Reason, re.Status, err.Error(), &next
+		if d.IntegrationID != nil {
+			if serr := w.store.DestinationHold(ctx, *d.IntegrationID, w.destination(d), next); serr != nil {
+				w.log.Warn("holding destination failed", "err", serr)
+			}
+		}
+	default:
+		reason := integrations.ReasonNetwork
+		if errors.As(err, &re) {
+			reason, a.StatusCode = re.Reason, re.Status
+		}
+		a.Outcome, a.Reason, a.Error = store.OutcomeRetry, reason, err.Error()
+		if started.Sub(d.DateCreated) >= w.cfg.MaxAge {
+			a.Outcome = store.OutcomeFailed
+		} else {
+			next := started.Add(Backoff(d.Attempts + 1))
+			a.NextAttempt = &next
+		}
+	}
+	w.attempts.WithLabelValues(d.Provider, a.Outcome).Inc()
+	// The record must land even when the worker is stopping.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := w.store.DeliveryRecord(rctx, a); err != nil {
+		w.log.Error("recording a delivery failed; it will be retried after its lease", "delivery", d.ID, "err", err)
+	}
+}
+
+// Backoff is the wait before retry n (1-based): exponential from 10 s,
+// capped at an hour, with ±20 % jitter so retries of many jobs spread out.
+func Backoff(n int) time.Duration {
+	d := 10 * time.Second
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	d = min(d, time.Hour)
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// destination is what a hold applies to: the target for services that
+// limit per target, the whole integration otherwise.
+func (w *Worker) destination(d *store.Delivery) string {
+	if f, ok := w.registry[d.Provider]; ok && f.PerTarget {
+		return d.Target
+	}
+	return ""
+}
+
+// attempt builds the notification and calls the integration's notifier.
+func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.Result, error) {
+	n, err := w.notifier(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	note, err := w.notification(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	actx, cancel := context.WithTimeoutCause(ctx, w.cfg.AttemptTimeout,
+		fmt.Errorf("%s: no answer within %s", d.Provider, w.cfg.AttemptTimeout))
+	defer cancel()
+	return n.Notify(actx, note)
+}
+
+// notifier returns the integration's notifier, built once per settings change.
+func (w *Worker) notifier(ctx context.Context, d *store.Delivery) (integrations.Notifier, error) {
+	if d.IntegrationID == nil {
+		if w.cfg.Email == nil {
+			return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
+				Err: errors.New("email: TOCSIN_SMTP_URL is not set")}
+		}
+		return w.cfg.Email, nil
+	}
+	in, err := w.store.IntegrationGet(ctx, d.OrganizationID, *d.IntegrationID)
+	if err != nil {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+	}
+	w.mu.Lock()
+	c, ok := w.notifiers[in.ID]
+	w.mu.Unlock()
+	if ok && c.updated.Equal(in.DateUpdated) {
+		return c.n, nil
+	}
+	f, ok := w.registry[in.Provider]
+	if !ok {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
+			Err: fmt.Errorf("no notifier for provider %q", in.Provider)}
+	}
+	secrets := map[string]any{}
+	if len(in.Secrets) > 0 {
+		plain, err := w.box.Open(in.Secrets, in.ID)
+		if err != nil {
+			return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+		}
+		if err := json.Unmarshal(plain, &secrets); err != nil {
+			return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: errors.New("secrets do not read")}
+		}
+	}
+	n, err := f.Build(in, secrets)
+	if err != nil {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+	}
+	w.mu.Lock()
+	w.notifiers[in.ID] = cachedNotifier{n: n, updated: in.DateUpdated}
+	w.mu.Unlock()
+	return n, nil
+}
+
+// notification assembles what the notifier needs: the issue as it is now,
+// the triggering event, the rule, and the earlier handle for the issue.
+func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrations.Notification, error) {
+	note := &integrations.Notification{Kind: kindOf(d.Kind), IdempotencyKey: d.IdempotencyKey, Target: d.Target,
+		At: w.cfg.Now()}
+	_ = json.Unmarshal([]byte(d.Options), &note.Options)
+	if d.IssueID == nil {
+		return note, nil
+	}
+	is, err := w.store.IssueByID(ctx, *d.IssueID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonNotFound, Err: errors.New("the issue was deleted")}
+	}
+	if err != nil {
+		return nil, err
+	}
+	org, proj, err := w.store.ProjectOfIssue(ctx, is.ID)
+	if err != nil {
+		return nil, err
+	}
+	issueURL := strings.TrimRight(w.cfg.BaseURL, "/") + "/organizations/" + org.Slug + "/issues/" + strconv.FormatInt(is.ID, 10) + "/"
+	note.Issue = integrations.Issue{ID: is.ID, ShortID: store.ShortID(proj.Slug, is.ShortID), Title: is.Title,
+		Culprit: is.Culprit, Level: is.Level, Status: is.Status, Substatus: is.Substatus, Platform: is.Platform,
+		Count: is.TimesSeen, UserCount: is.UserCount, FirstSeen: is.FirstSeen, LastSeen: is.LastSeen,
+		FirstRelease: is.FirstRelease, LastRelease: is.LastRelease,
+		Project: integrations.Project{ID: proj.ID, Slug: proj.Slug, Name: proj.Name}, Organization: org.Slug,
+		URL: issueURL}
+	if d.EventID != "" {
+		if se, err := w.store.EventGet(ctx, org.ID, proj.ID, d.EventID); err == nil {
+			note.Event = eventSummary(se, issueURL)
+		}
+	}
+	if d.RuleID != nil {
+		if r, err := w.store.RuleGet(ctx, org.ID, proj.ID, *d.RuleID); err == nil {
+			note.Rule = &integrations.Rule{ID: r.ID, Name: r.Name,
+				URL: strings.TrimRight(w.cfg.BaseURL, "/") + "/organizations/" + org.Slug + "/alerts/rules/" + proj.Slug + "/" + strconv.FormatInt(r.ID, 10) + "/"}
+		}
+	}
+	if d.IntegrationID != nil {
+		link, err := w.store.IssueLinkGet(ctx, *d.IntegrationID, is.ID, d.Target)
+		if err != nil {
+			return nil, err
+		}
+		if link != nil {
+			note.Handle = link.Handle
+		}
+	}
+	return note, nil
+}
+
+// kindOf maps the activity that fired a rule (or a status change) to the
+// notification's kind.
+func kindOf(activity string) string {
+	switch activity {
+	case store.ActivityRegression:
+		return integrations.KindRegression
+	case integrations.KindResolved, integrations.KindAssigned, integrations.KindIgnored,
+		integrations.KindUnresolved, integrations.KindTest:
+		return activity
+	}
+	return integrations.KindAlert
+}
+
+func eventSummary(se *store.StoredEvent, issueURL string) *integrations.Event {
+	ev, err := event.Parse(se.JSON, event.ParseOptions{Received: se.Received})
+	if err != nil {
+		return nil
+	}
+	out := &integrations.Event{ID: se.EventID, Message: ev.Message, Environment: ev.Environment, Release: ev.Release,
+		Timestamp: ev.Timestamp, URL: issueURL + "events/" + se.EventID + "/"}
+	if out.Message == "" {
+		out.Message = ev.Title()
+	}
+	for _, t := range ev.IndexTags() {
+		out.Tags = append(out.Tags, [2]string{t.Key, t.Value})
+	}
+	var st *event.Stacktrace
+	if n := len(ev.Exceptions); n > 0 {
+		st = ev.Exceptions[n-1].Stacktrace
+	}
+	if st != nil {
+		frames := st.Frames
+		if len(frames) > 10 {
+			frames = frames[len(frames)-10:]
+		}
+		for _, f := range frames {
+			loc := f.Module
+			if loc == "" {
+				loc = f.Filename
+			}
+			out.Stacktrace = append(out.Stacktrace, fmt.Sprintf("%s in %s at line %d", loc, f.Function, f.Lineno))
+		}
+	}
+	return out
+}
