@@ -1,0 +1,401 @@
+package slack
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/tocsin/tocsin/integrations"
+)
+
+// Button action ids: the interactive handler reads them back from
+// Interaction.ActionID, with the issue id as Interaction.Value.
+const (
+	ActionResolve  = "resolve"
+	ActionIgnore   = "ignore"
+	ActionAssignMe = "assign_me"
+)
+
+// Limits of Block Kit text objects, less a margin.
+// https://api.slack.com/reference/block-kit/composition-objects#text
+const (
+	maxTitle   = 300
+	maxMessage = 1000
+	maxField   = 500
+	maxNotes   = 2000
+	maxTags    = 10 // a section holds at most 10 fields
+	maxText    = 400
+)
+
+// Colours of the attachment bar: the issue's level, or its status once
+// resolved or ignored.
+var levelColours = map[string]string{
+	"fatal":   "#d20f2a",
+	"error":   "#e03e2f",
+	"warning": "#f5a623",
+	"info":    "#2788ce",
+	"debug":   "#a0a0a0",
+}
+
+const (
+	colourResolved = "#2eb886"
+	colourIgnored  = "#c0c0c0"
+	colourDefault  = "#e03e2f"
+)
+
+// mentionRE finds plain-text broadcasts, which Slack honours when a
+// message is parsed with link_names.
+var mentionRE = regexp.MustCompile(`(?i)@(here|channel|everyone)`)
+
+// Escape makes untrusted text (event data) inert in Slack's mrkdwn: it
+// escapes &, < and > as Slack asks, so that <!channel>, <!here>, <@U123>
+// and <http://evil|links> show as typed, and puts a zero-width space after
+// the @ of @here, @channel and @everyone.
+// https://api.slack.com/reference/surfaces/formatting#escaping
+func Escape(s string) string {
+	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return mentionRE.ReplaceAllString(s, "@\u200b$1")
+}
+
+// escapeN escapes s and cuts it, on a rune boundary and never inside an
+// entity, so that the result has at most limit runes.
+func escapeN(s string, limit int) string {
+	e := Escape(s)
+	if utf8.RuneCountInString(e) <= limit {
+		return e
+	}
+	// Cut the raw text, then escape, shrinking until it fits.
+	r := []rune(s)
+	n := min(len(r), limit-1)
+	for n > 0 {
+		if e = Escape(string(r[:n])); utf8.RuneCountInString(e)+1 <= limit {
+			return e + "…"
+		}
+		n -= max(1, (utf8.RuneCountInString(e)+1-limit)/4)
+	}
+	return "…"
+}
+
+// noteMentionRE finds the mentions that a rule's notes may keep: a user, a
+// user group or a channel, never @channel or @here.
+var noteMentionRE = regexp.MustCompile(`<(@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+|#C[A-Z0-9]+)>`)
+
+// escapeNotes escapes a rule's notes like event data, except for explicit
+// user, user-group and channel mentions, which are why notes exist
+// ("<@U123> is on call").
+func escapeNotes(s string) string {
+	s = cut(s, maxNotes)
+	var b strings.Builder
+	last := 0
+	for _, m := range noteMentionRE.FindAllStringIndex(s, -1) {
+		b.WriteString(Escape(s[last:m[0]]))
+		b.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(Escape(s[last:]))
+	return b.String()
+}
+
+// cut shortens s to at most limit runes.
+func cut(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	return string([]rune(s)[:limit-1]) + "…"
+}
+
+// link is a mrkdwn link to an http(s) URL, or the bare text when the URL
+// is of another kind. text must be escaped already.
+func link(rawURL, text string) string {
+	u, err := url.Parse(rawURL)
+	if rawURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return text
+	}
+	href := strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20").Replace(rawURL)
+	return "<" + href + "|" + text + ">"
+}
+
+// slackDate shows t in each reader's own time zone.
+// https://api.slack.com/reference/surfaces/formatting#date-formatting
+func slackDate(t time.Time) string {
+	fallback := t.UTC().Format("2006-01-02 15:04 UTC")
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), fallback)
+}
+
+// message is what one chat.postMessage, chat.update or webhook carries.
+type message struct {
+	text       string // the notification's text, for pushes and screen readers
+	attachment slack.Attachment
+}
+
+// messageOptions selects the parts of a message.
+type messageOptions struct {
+	buttons bool // with a bot token, on the thread's parent
+	event   bool // show the event's part (environment, tags, message)
+}
+
+// kindLabel is how a notification of kind introduces itself.
+func kindLabel(kind string) string {
+	switch kind {
+	case integrations.KindRegression:
+		return "Regression"
+	case integrations.KindTest:
+		return "Test notification"
+	case integrations.KindResolved:
+		return "Resolved"
+	case integrations.KindIgnored:
+		return "Ignored"
+	case integrations.KindAssigned:
+		return "Assigned"
+	case integrations.KindUnresolved:
+		return "Unresolved"
+	}
+	return "Alert"
+}
+
+// status is the issue's status as a notification of kind leaves it.
+func status(n *integrations.Notification) string {
+	switch n.Kind {
+	case integrations.KindResolved:
+		return "resolved"
+	case integrations.KindIgnored:
+		return "ignored"
+	case integrations.KindUnresolved, integrations.KindRegression:
+		return "unresolved"
+	}
+	if n.Issue.Status != "" {
+		return n.Issue.Status
+	}
+	return "unresolved"
+}
+
+func colour(n *integrations.Notification) string {
+	switch status(n) {
+	case "resolved":
+		return colourResolved
+	case "ignored":
+		return colourIgnored
+	}
+	if c, ok := levelColours[strings.ToLower(n.Issue.Level)]; ok {
+		return c
+	}
+	return colourDefault
+}
+
+// issueMessage is the full card of an issue: title linked to the issue,
+// culprit, the fields, the selected tags, the rule's notes and the
+// buttons.
+func issueMessage(n *integrations.Notification, o messageOptions) message {
+	is := &n.Issue
+	title := is.Title
+	if title == "" {
+		title = "(no title)"
+	}
+	head := "*" + link(is.URL, escapeN(title, maxTitle)) + "*"
+	if is.Culprit != "" {
+		head += "\n" + escapeN(is.Culprit, maxField)
+	}
+	if ev := n.Event; o.event && ev != nil && ev.Message != "" && ev.Message != is.Title {
+		head += "\n>" + strings.ReplaceAll(escapeN(ev.Message, maxMessage), "\n", "\n>")
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
+
+	var fields []*slack.TextBlockObject
+	field := func(name, value string) {
+		if value != "" {
+			fields = append(fields, mrkdwn("*"+name+"*\n"+escapeN(value, maxField)))
+		}
+	}
+	field("Project", firstOf(is.Project.Name, is.Project.Slug))
+	if n.Event != nil && o.event {
+		field("Environment", n.Event.Environment)
+	}
+	field("Level", is.Level)
+	field("Status", statusText(n))
+	field("Events", strconv.FormatInt(is.Count, 10))
+	field("Users", strconv.FormatInt(is.UserCount, 10))
+	if !is.FirstSeen.IsZero() {
+		fields = append(fields, mrkdwn("*First seen*\n"+slackDate(is.FirstSeen)))
+	}
+	field("Release", release(n))
+	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+
+	if tags := selectedTags(n); len(tags) > 0 && o.event {
+		blocks = append(blocks, slack.NewSectionBlock(nil, tags, nil))
+	}
+	if notes, _ := n.Options["notes"].(string); strings.TrimSpace(notes) != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Notes*\n"+escapeNotes(notes)), nil, nil))
+	}
+	if o.buttons {
+		blocks = append(blocks, buttons(n))
+	}
+	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(footer(n))))
+
+	return message{
+		text: fallback(n),
+		attachment: slack.Attachment{
+			Color:    colour(n),
+			Fallback: fallback(n),
+			Blocks:   slack.Blocks{BlockSet: blocks},
+		},
+	}
+}
+
+// statusMessage is the thread reply to a status change: who did what.
+func statusMessage(n *integrations.Notification) message {
+	var s string
+	switch n.Kind {
+	case integrations.KindResolved:
+		s = ":white_check_mark: Resolved"
+	case integrations.KindIgnored:
+		s = ":no_bell: Ignored"
+	case integrations.KindUnresolved:
+		s = ":leftwards_arrow_with_hook: Marked unresolved"
+	case integrations.KindAssigned:
+		s = ":bust_in_silhouette: Assigned"
+		if n.Issue.Assignee != "" {
+			s += " to *" + escapeN(n.Issue.Assignee, maxField) + "*"
+		}
+	}
+	if n.Actor != "" {
+		s += " by " + escapeN(n.Actor, maxField)
+	}
+	return message{
+		text: fallback(n),
+		attachment: slack.Attachment{
+			Color:    colour(n),
+			Fallback: fallback(n),
+			Blocks:   slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn(s), nil, nil)}},
+		},
+	}
+}
+
+// isStatusChange reports whether kind changes the issue's status, so that
+// the thread's parent is updated.
+func isStatusChange(kind string) bool {
+	switch kind {
+	case integrations.KindResolved, integrations.KindAssigned, integrations.KindIgnored,
+		integrations.KindUnresolved, integrations.KindRegression:
+		return true
+	}
+	return false
+}
+
+func statusText(n *integrations.Notification) string {
+	var s string
+	switch status(n) {
+	case "resolved":
+		s = "Resolved"
+	case "ignored":
+		s = "Ignored"
+	default:
+		s = "Unresolved"
+	}
+	if n.Issue.Assignee != "" {
+		s += ", assigned to " + n.Issue.Assignee
+	}
+	return s
+}
+
+func release(n *integrations.Notification) string {
+	if n.Event != nil && n.Event.Release != "" {
+		return n.Event.Release
+	}
+	return firstOf(n.Issue.LastRelease, n.Issue.FirstRelease)
+}
+
+// firstOf is the first non-empty string.
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// selectedTags are the event's tags that the rule action lists in
+// Options["tags"] (comma-separated keys), in that order.
+func selectedTags(n *integrations.Notification) []*slack.TextBlockObject {
+	if n.Event == nil {
+		return nil
+	}
+	var keys []string
+	switch v := n.Options["tags"].(type) {
+	case string:
+		keys = strings.Split(v, ",")
+	case []string:
+		keys = v
+	case []any:
+		for _, k := range v {
+			if s, ok := k.(string); ok {
+				keys = append(keys, s)
+			}
+		}
+	}
+	var fields []*slack.TextBlockObject
+	seen := map[string]bool{}
+	for _, k := range keys {
+		k = strings.TrimSpace(k)
+		if k == "" || seen[k] || len(fields) == maxTags {
+			continue
+		}
+		seen[k] = true
+		for _, t := range n.Event.Tags {
+			if t[0] == k {
+				fields = append(fields, mrkdwn("*"+escapeN(k, 100)+"*\n"+escapeN(t[1], maxField)))
+				break
+			}
+		}
+	}
+	return fields
+}
+
+func buttons(n *integrations.Notification) *slack.ActionBlock {
+	id := strconv.FormatInt(n.Issue.ID, 10)
+	var elems []slack.BlockElement
+	if status(n) != "resolved" {
+		elems = append(elems, slack.NewButtonBlockElement(ActionResolve, id, plain("Resolve")).WithStyle(slack.StylePrimary))
+	}
+	if status(n) == "unresolved" {
+		elems = append(elems, slack.NewButtonBlockElement(ActionIgnore, id, plain("Ignore")))
+	}
+	elems = append(elems, slack.NewButtonBlockElement(ActionAssignMe, id, plain("Assign to me")))
+	return slack.NewActionBlock("tocsin_actions", elems...)
+}
+
+func footer(n *integrations.Notification) string {
+	parts := []string{kindLabel(n.Kind)}
+	if n.Issue.ShortID != "" {
+		parts = append(parts, escapeN(n.Issue.ShortID, 100))
+	}
+	if n.Rule != nil && n.Rule.Name != "" {
+		parts = append(parts, "rule "+link(n.Rule.URL, escapeN(n.Rule.Name, 200)))
+	}
+	if !n.At.IsZero() {
+		parts = append(parts, slackDate(n.At))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// fallback is the plain text shown in pushes and where attachments are not.
+func fallback(n *integrations.Notification) string {
+	s := kindLabel(n.Kind) + ": "
+	if p := firstOf(n.Issue.Project.Slug, n.Issue.Project.Name); p != "" {
+		s += "[" + p + "] "
+	}
+	return escapeN(s+n.Issue.Title, maxText)
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	// verbatim: no automatic linking of names, channels or URLs.
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}

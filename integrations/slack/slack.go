@@ -1,0 +1,186 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/tocsin/tocsin/integrations"
+)
+
+// attemptTimeout bounds each call to Slack.
+const attemptTimeout = 10 * time.Second
+
+// Notifier posts notifications to Slack. With a bot token the first
+// notification of an issue starts a thread (its Result.Handle is
+// "CHANNEL_ID:ts"), later ones reply in it, and status changes also update
+// the thread's parent; with an incoming webhook each notification is a new
+// message without buttons.
+type Notifier struct {
+	cfg     Config
+	apiURL  string
+	http    *http.Client
+	timeout time.Duration
+	now     func() time.Time
+}
+
+var _ integrations.Notifier = (*Notifier)(nil)
+
+// New builds the Notifier of one integration. apiURL is
+// TOCSIN_SLACK_API_URL ("" for DefaultAPIURL); httpClient carries the
+// requests (nil for a plain client: each call has its own deadline anyway).
+func New(cfg Config, apiURL string, httpClient *http.Client) (*Notifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	apiURL, err := NormalizeAPIURL(apiURL)
+	if err != nil {
+		return nil, err
+	}
+	if httpClient == nil {
+		httpClient = &http.Client{}
+	}
+	return &Notifier{cfg: cfg, apiURL: apiURL, http: httpClient, timeout: attemptTimeout, now: time.Now}, nil
+}
+
+// Notify delivers n to n.Target or the default channel (an incoming
+// webhook posts where it was made for). Options the rule action may set:
+// "tags" (the tag keys to show, comma-separated), "notes" (text shown under
+// the fields; it may mention <@USER>, <!subteam^GROUP> and <#CHANNEL>) and
+// "broadcast" (true: thread replies are also sent to the channel).
+func (n *Notifier) Notify(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
+	if n.cfg.WebhookURL != "" {
+		return n.notifyWebhook(ctx, note)
+	}
+	if note.Handle == "" {
+		return n.post(ctx, note)
+	}
+	channel, ts, ok := strings.Cut(note.Handle, ":")
+	if !ok || channel == "" || ts == "" {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient,
+			Err: fmt.Errorf("slack: handle %q is not CHANNEL:ts", note.Handle)}
+	}
+	var res integrations.Result
+	if isStatusChange(note.Kind) {
+		// The update first: it is idempotent, so a retry after a failed
+		// reply does not change the parent twice.
+		status, err := n.update(ctx, note, channel, ts)
+		if err != nil {
+			return nil, err
+		}
+		res.Status = status
+	}
+	status, err := n.reply(ctx, note, channel, ts)
+	if err != nil {
+		return nil, err
+	}
+	res.Status, res.Handle = status, note.Handle
+	return &res, nil
+}
+
+// post starts the issue's thread.
+func (n *Notifier) post(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
+	target := firstOf(note.Target, n.cfg.DefaultChannel)
+	if target == "" {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
+			Err: errors.New("slack: no channel: set default_channel or the rule action's channel")}
+	}
+	// A test notification's issue may be a sample: no buttons to click.
+	m := issueMessage(note, messageOptions{buttons: note.Issue.ID > 0 && note.Kind != integrations.KindTest, event: true})
+	var channel, ts string
+	status, err := n.call(ctx, "post to "+target, func(ctx context.Context, a *attempt) (err error) {
+		channel, ts, err = a.api.PostMessageContext(ctx, target, m.options()...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if channel == "" || ts == "" {
+		return nil, &integrations.RetryError{Reason: integrations.ReasonServer, Status: status,
+			Err: fmt.Errorf("slack: post to %s: answer without channel or ts", target)}
+	}
+	return &integrations.Result{Handle: channel + ":" + ts, Status: status}, nil
+}
+
+// reply answers in the thread of the message channel:ts.
+func (n *Notifier) reply(ctx context.Context, note *integrations.Notification, channel, ts string) (int, error) {
+	var m message
+	switch note.Kind {
+	case integrations.KindResolved, integrations.KindAssigned, integrations.KindIgnored, integrations.KindUnresolved:
+		m = statusMessage(note)
+	default:
+		// The parent keeps the buttons.
+		m = issueMessage(note, messageOptions{event: true})
+	}
+	opts := append(m.options(), slack.MsgOptionTS(ts))
+	if broadcast(note.Options) {
+		opts = append(opts, slack.MsgOptionBroadcast())
+	}
+	return n.call(ctx, "reply in "+channel, func(ctx context.Context, a *attempt) error {
+		_, _, err := a.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	})
+}
+
+// update shows the issue's new status on the thread's parent. A parent
+// that can no longer be updated (deleted, too old) is left as it is.
+func (n *Notifier) update(ctx context.Context, note *integrations.Notification, channel, ts string) (int, error) {
+	m := issueMessage(note, messageOptions{buttons: true})
+	return n.call(ctx, "update "+channel+" message", func(ctx context.Context, a *attempt) error {
+		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, m.updateOptions()...)
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && parentGone[se.Err] {
+			return nil
+		}
+		return err
+	})
+}
+
+// notifyWebhook posts to the incoming webhook: no thread (webhooks return
+// no ts), no buttons (clicks need the bot's app).
+func (n *Notifier) notifyWebhook(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
+	var m message
+	switch note.Kind {
+	case integrations.KindResolved, integrations.KindAssigned, integrations.KindIgnored, integrations.KindUnresolved:
+		m = issueMessage(note, messageOptions{})
+		m.attachment.Blocks.BlockSet = append(statusMessage(note).attachment.Blocks.BlockSet, m.attachment.Blocks.BlockSet...)
+	default:
+		m = issueMessage(note, messageOptions{event: true})
+	}
+	msg := &slack.WebhookMessage{Text: m.text, Attachments: []slack.Attachment{m.attachment}}
+	status, err := n.call(ctx, "post to webhook", func(ctx context.Context, a *attempt) error {
+		return slack.PostWebhookCustomHTTPContext(ctx, n.cfg.WebhookURL, a.http, msg)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &integrations.Result{Status: status}, nil
+}
+
+// options are the chat.postMessage fields of m.
+func (m message) options() []slack.MsgOption {
+	return append(m.updateOptions(), slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl())
+}
+
+// updateOptions are the chat.update fields of m.
+func (m message) updateOptions() []slack.MsgOption {
+	return []slack.MsgOption{
+		slack.MsgOptionText(m.text, false), // escaped already
+		slack.MsgOptionAttachments(m.attachment),
+	}
+}
+
+func broadcast(opts map[string]any) bool {
+	switch v := opts["broadcast"].(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
+}
