@@ -1,0 +1,283 @@
+package trello
+
+// What the card and its comments say. Trello renders card descriptions and
+// comments as Markdown and turns @username, @card and @board in comments
+// into notifications; event data is hostile, so every piece of it is made
+// literal before it goes in:
+//
+//   - in descriptions and comments, Markdown punctuation is escaped with a
+//     backslash (CommonMark, https://spec.commonmark.org/0.31.2/#backslash-escapes),
+//     so no link, image, emphasis, heading or HTML can be formed (":" too,
+//     which keeps bare URLs from being linked), and line breaks become
+//     spaces, so no block can start;
+//   - the stack excerpt goes in a fenced code block whose fence is longer
+//     than any run of backticks inside it;
+//   - everywhere, "@" is followed by a word joiner (U+2060), invisible, so
+//     that no mention matches;
+//   - card names are plain text in Trello (not rendered as Markdown, so
+//     backslashes would show): they lose control characters and line
+//     breaks and their mentions are defused.
+//
+// Bidirectional overrides are dropped everywhere (they can make text read
+// differently from what it is).
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/tocsin/tocsin/integrations"
+)
+
+// Limits on what goes on a card; Trello refuses names and descriptions
+// past 16384 characters, and these keep well below.
+const (
+	maxTitleRunes   = 300
+	maxFieldRunes   = 200
+	maxMessageRunes = 1000
+	maxFrames       = 15
+	maxFrameRunes   = 200
+)
+
+// markerPrefix starts the line that ties a card to its Tocsin issue.
+const markerPrefix = "tocsin:issue:"
+
+// wordJoiner follows every "@" so that no mention matches.
+const wordJoiner = "\u2060"
+
+// marker is the last line of the description of issue id's card: a card is
+// found again by it after a crash between creating the card and storing its
+// id. Only the last line counts, which event data cannot be.
+func marker(id int64) string { return markerPrefix + strconv.FormatInt(id, 10) }
+
+// hasMarker reports whether desc ends with issue id's marker.
+func hasMarker(desc string, id int64) bool {
+	desc = strings.TrimRight(desc, " \t\r\n")
+	last := desc[strings.LastIndexByte(desc, '\n')+1:]
+	return strings.TrimSpace(last) == marker(id)
+}
+
+// cardName is "[SHORTID] title", as plain text.
+func cardName(is *integrations.Issue) string {
+	title := plain(truncate(is.Title, maxTitleRunes))
+	if title == "" {
+		title = "(no title)"
+	}
+	if is.ShortID == "" {
+		return title
+	}
+	return "[" + plain(truncate(is.ShortID, 64)) + "] " + title
+}
+
+// cardDescription is the card's Markdown: the issue's essentials, the
+// stack excerpt, a link back and the marker.
+func cardDescription(n *integrations.Notification) string {
+	is := &n.Issue
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s**\n\n", md(truncate(is.Title, maxTitleRunes)))
+	field := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(&b, "- **%s:** %s\n", name, md(truncate(value, maxFieldRunes)))
+		}
+	}
+	field("Project", firstOf(is.Project.Name, is.Project.Slug))
+	field("Culprit", is.Culprit)
+	field("Level", is.Level)
+	fmt.Fprintf(&b, "- **Events:** %d · **Users:** %d\n", is.Count, is.UserCount)
+	if !is.FirstSeen.IsZero() {
+		field("First seen", stamp(is.FirstSeen))
+	}
+	if !is.LastSeen.IsZero() {
+		field("Last seen", stamp(is.LastSeen))
+	}
+	var env, release, message string
+	if ev := n.Event; ev != nil {
+		env, release, message = ev.Environment, ev.Release, ev.Message
+	}
+	field("Release", firstOf(release, is.LastRelease, is.FirstRelease))
+	field("Environment", env)
+	if message != "" && message != is.Title {
+		fmt.Fprintf(&b, "\n%s\n", md(truncate(message, maxMessageRunes)))
+	}
+	if n.Event != nil && len(n.Event.Stacktrace) > 0 {
+		b.WriteString("\n**Stack trace**, most recent call last:\n\n")
+		b.WriteString(codeBlock(n.Event.Stacktrace))
+	}
+	if link := linkTo("Open "+firstOf(is.ShortID, "the issue")+" in Tocsin", is.URL); link != "" {
+		fmt.Fprintf(&b, "\n%s\n", link)
+	}
+	fmt.Fprintf(&b, "\n%s\n", marker(is.ID))
+	return b.String()
+}
+
+// comment is the Markdown of a follow-up on an issue's card.
+func comment(n *integrations.Notification) string {
+	is := &n.Issue
+	by := ""
+	if n.Actor != "" {
+		by = " by " + md(truncate(n.Actor, maxFieldRunes))
+	}
+	var b strings.Builder
+	switch n.Kind {
+	case integrations.KindRegression:
+		b.WriteString("**Regression:** the issue came back")
+		if ev := n.Event; ev != nil && ev.Release != "" {
+			fmt.Fprintf(&b, " in release %s", md(truncate(ev.Release, maxFieldRunes)))
+		}
+		b.WriteString(".")
+	case integrations.KindResolved:
+		b.WriteString("**Resolved** in Tocsin" + by + ".")
+	case integrations.KindUnresolved:
+		b.WriteString("**Unresolved** in Tocsin" + by + ".")
+	case integrations.KindIgnored:
+		b.WriteString("**Ignored** in Tocsin" + by + ".")
+	case integrations.KindAssigned:
+		if is.Assignee != "" {
+			fmt.Fprintf(&b, "**Assigned** to %s%s.", md(truncate(is.Assignee, maxFieldRunes)), by)
+		} else {
+			b.WriteString("**Unassigned**" + by + ".")
+		}
+	case integrations.KindTest:
+		b.WriteString("**Test notification** from Tocsin" + by + ".")
+	default:
+		b.WriteString("**Alert**")
+		if n.Rule != nil && n.Rule.Name != "" {
+			fmt.Fprintf(&b, ": rule “%s” fired", md(truncate(n.Rule.Name, maxFieldRunes)))
+		}
+		b.WriteString(".")
+	}
+	switch n.Kind {
+	case integrations.KindAlert, integrations.KindRegression:
+		fmt.Fprintf(&b, " %d events, %d users", is.Count, is.UserCount)
+		if !is.LastSeen.IsZero() {
+			fmt.Fprintf(&b, ", last seen %s", md(stamp(is.LastSeen)))
+		}
+		b.WriteString(".")
+		if ev := n.Event; ev != nil && ev.Message != "" && ev.Message != is.Title {
+			fmt.Fprintf(&b, "\n\n%s", md(truncate(ev.Message, maxMessageRunes)))
+		}
+	}
+	if link := linkTo("Open in Tocsin", firstOf(eventURL(n), is.URL)); link != "" {
+		fmt.Fprintf(&b, "\n\n%s", link)
+	}
+	return b.String()
+}
+
+func eventURL(n *integrations.Notification) string {
+	if n.Event != nil {
+		return n.Event.URL
+	}
+	return ""
+}
+
+// md makes s literal text in Trello's Markdown, on one line, trimmed (so
+// that "**…**" around it stays bold).
+func md(s string) string {
+	s = strings.TrimSpace(s)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case dropped(r):
+		case r == '@':
+			b.WriteString("@" + wordJoiner)
+		case r < 0x80 && strings.ContainsRune("\\`*_{}[]()#+-.!|<>~&:", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// plain makes s a single line of plain text with no mention in it.
+func plain(s string) string { return strings.Join(strings.Fields(oneLine(s)), " ") }
+
+// dropped are control characters and bidirectional formatting.
+func dropped(r rune) bool {
+	return unicode.IsControl(r) || r == wordJoinerRune ||
+		(r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F
+}
+
+const wordJoinerRune = 0x2060
+
+// codeBlock fences the last maxFrames frames, one per line.
+func codeBlock(frames []string) string {
+	if len(frames) > maxFrames {
+		frames = frames[len(frames)-maxFrames:]
+	}
+	lines := make([]string, len(frames))
+	longest := 0
+	for i, f := range frames {
+		lines[i] = oneLine(truncate(f, maxFrameRunes))
+		run := 0
+		for _, r := range lines[i] {
+			if r == '`' {
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	return fence + "\n" + strings.Join(lines, "\n") + "\n" + fence + "\n"
+}
+
+// oneLine makes s one line with no mention in it, otherwise unchanged:
+// a line of a code block.
+func oneLine(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case dropped(r):
+		case r == '@':
+			b.WriteString("@" + wordJoiner)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// linkTo is a Markdown link to an http(s) URL of Tocsin's, "" when raw is
+// not one.
+func linkTo(text, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	dest := strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u.String())
+	return "[" + md(text) + "](" + dest + ")"
+}
+
+// stamp shows a time in UTC.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos] + "…"
+		}
+		i++
+	}
+	return s
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
