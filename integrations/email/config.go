@@ -72,8 +72,9 @@ func ParseSMTPURL(raw string) (SMTP, error) {
 	return s, nil
 }
 
-// client builds a go-mail client for the server.
-func (s SMTP) client(timeout time.Duration) (*mail.Client, error) {
+// client builds a go-mail client for the server; extra options come last
+// and so override the defaults.
+func (s SMTP) client(timeout time.Duration, extra ...mail.Option) (*mail.Client, error) {
 	opts := []mail.Option{mail.WithPort(s.Port), mail.WithTimeout(timeout)}
 	switch s.TLS {
 	case TLSImplicit:
@@ -87,6 +88,7 @@ func (s SMTP) client(timeout time.Duration) (*mail.Client, error) {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
 			mail.WithUsername(s.Username), mail.WithPassword(s.Password))
 	}
+	opts = append(opts, extra...)
 	c, err := mail.NewClient(s.Host, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("smtp %s: %w", s, err)

@@ -1,0 +1,389 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"flag"
+	"io"
+	"mime"
+	"mime/multipart"
+	netmail "net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/notifiertest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const (
+	testFrom = "Tocsin <alerts@tocsin.example.com>"
+	testUser = "tocsin@example.com"
+	testPass = "smtp-p4ss-9c1e"
+)
+
+var testNow = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+
+// setup starts a fake server and a Notifier talking to it in tlsMode.
+func setup(t *testing.T, o fakeOptions, tlsMode string, clientTLS *tls.Config) (*Notifier, *fakeSMTP) {
+	t.Helper()
+	f := newFakeSMTP(t, o)
+	opts := []Option{WithNowFunc(func() time.Time { return testNow })}
+	if clientTLS != nil {
+		opts = append(opts, WithTLSConfig(clientTLS))
+	}
+	n, err := New(f.smtpConfig(tlsMode), testFrom, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, f
+}
+
+func notification(kind string) *integrations.Notification {
+	return &integrations.Notification{
+		Kind:           kind,
+		IdempotencyKey: "rule-7.issue-42.email-2.1710428966",
+		Target:         "Ops Team <ops@example.com>, dev@example.com",
+		Issue: integrations.Issue{
+			ID:        42,
+			ShortID:   "BACKEND-1A",
+			Title:     `ValueError: bad "input" <script>alert(1)</script>`,
+			Culprit:   "app.views in checkout",
+			Level:     "error",
+			Status:    "unresolved",
+			Substatus: "new",
+			Platform:  "python",
+			Count:     12,
+			UserCount: 3,
+			FirstSeen: time.Date(2026, 3, 14, 14, 0, 0, 0, time.UTC),
+			LastSeen:  time.Date(2026, 3, 14, 15, 9, 0, 0, time.UTC),
+			Project:   integrations.Project{ID: 7, Slug: "backend", Name: "Backend"},
+			URL:       "https://tocsin.example.com/organizations/acme/issues/42/",
+		},
+		Event: &integrations.Event{
+			ID:          "e4874d664c3540c1a32eab185f12c5ab",
+			Message:     "bad \"input\" <script>alert(1)</script> & <img src=x onerror=alert(2)>",
+			Environment: "production",
+			Release:     "backend@1.4.2",
+			Tags:        [][2]string{{"browser", "Chrome <124>"}, {"url", "javascript:alert(3)"}},
+			Stacktrace:  []string{"app.main in run at line 3", "app.views in checkout at line 12"},
+			URL:         "javascript:alert(4)",
+		},
+		Rule:    &integrations.Rule{ID: 7, Name: "Page on <b>new</b> errors", URL: "https://tocsin.example.com/alerts/7/"},
+		Options: map[string]any{"unsubscribe_url": "https://tocsin.example.com/account/notifications/?project=7"},
+		At:      testNow,
+	}
+}
+
+// parsed is a received message taken apart.
+type parsed struct {
+	header netmail.Header
+	text   string
+	html   string
+}
+
+func parse(t *testing.T, data []byte) parsed {
+	t.Helper()
+	m, err := netmail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type %q, want multipart/alternative", m.Header.Get("Content-Type"))
+	}
+	p := parsed{header: m.Header}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(part)
+		s := strings.ReplaceAll(string(body), "\r\n", "\n")
+		switch ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct {
+		case "text/plain":
+			p.text = s
+		case "text/html":
+			p.html = s
+		default:
+			t.Errorf("unexpected part %s", ct)
+		}
+	}
+	if p.text == "" || p.html == "" {
+		t.Fatalf("want a text and an HTML part, got text %d bytes, html %d bytes", len(p.text), len(p.html))
+	}
+	return p
+}
+
+func (p parsed) get(t *testing.T, name string) string {
+	t.Helper()
+	v, err := new(mime.WordDecoder).DecodeHeader(p.header.Get(name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+func TestNotifier_Notify(t *testing.T) {
+	t.Parallel()
+	e, f := setup(t, fakeOptions{}, TLSNone, nil)
+	res, err := e.Notify(context.Background(), notification(integrations.KindAlert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Handle != "tocsin.issue.42@tocsin.example.com" || res.Status != 0 {
+		t.Errorf("result %+v, want the thread root as handle", res)
+	}
+	msgs := f.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1", len(msgs))
+	}
+	got := msgs[0]
+	if got.From != "alerts@tocsin.example.com" || strings.Join(got.To, ",") != "ops@example.com,dev@example.com" {
+		t.Errorf("envelope from %q to %q", got.From, got.To)
+	}
+	p := parse(t, got.Data)
+	for name, want := range map[string]string{
+		"Subject":                  `[Tocsin] BACKEND-1A: ValueError: bad "input" <script>alert(1)</script>`,
+		"From":                     `"Tocsin" <alerts@tocsin.example.com>`,
+		"To":                       `"Ops Team" <ops@example.com>, <dev@example.com>`,
+		"Message-Id":               "<tocsin.issue.42@tocsin.example.com>",
+		"In-Reply-To":              "",
+		"References":               "",
+		"List-Unsubscribe":         "<mailto:alerts@tocsin.example.com?subject=unsubscribe>, <https://tocsin.example.com/account/notifications/?project=7>",
+		"Auto-Submitted":           "auto-generated",
+		"Date":                     "Sat, 14 Mar 2026 15:09:26 +0000",
+		"Mime-Version":             "1.0",
+		"X-Mailer":                 "Tocsin",
+		"X-Auto-Response-Suppress": "All",
+	} {
+		if v := p.get(t, name); v != want {
+			t.Errorf("%s: %q, want %q", name, v, want)
+		}
+	}
+
+	// The text part is plain; the HTML part escapes every value.
+	if !strings.Contains(p.text, "<script>alert(1)</script>") {
+		t.Errorf("text part lost the event data:\n%s", p.text)
+	}
+	for _, bad := range []string{"<script", "<img", "<b>new", `href="javascript:`, "onerror=alert(2)>"} {
+		if strings.Contains(p.html, bad) {
+			t.Errorf("HTML part carries %q unescaped", bad)
+		}
+	}
+	if !strings.Contains(p.html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("HTML part does not show the escaped title:\n%s", p.html)
+	}
+	if strings.Contains(p.text, "javascript:alert(4)") || strings.Contains(p.html, "javascript:alert(4)") {
+		t.Error("a javascript: link is shown")
+	}
+	checkGolden(t, "alert.txt", p.text)
+	checkGolden(t, "alert.html", p.html)
+}
+
+func TestNotifier_Notify_threading(t *testing.T) {
+	t.Parallel()
+	e, f := setup(t, fakeOptions{}, TLSNone, nil)
+	first := notification(integrations.KindAlert)
+	res, err := e.Notify(context.Background(), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := "<" + res.Handle + ">"
+
+	later := notification(integrations.KindRegression)
+	later.Handle = res.Handle
+	later.IdempotencyKey = "rule-7.issue-42.email-2.1710500000"
+	later.Options = nil
+	if _, err := e.Notify(context.Background(), later); err != nil {
+		t.Fatal(err)
+	}
+	retry := *later // the same notification again: same Message-ID
+	if _, err := e.Notify(context.Background(), &retry); err != nil {
+		t.Fatal(err)
+	}
+
+	msgs := f.messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages, want 3", len(msgs))
+	}
+	p0, p1, p2 := parse(t, msgs[0].Data), parse(t, msgs[1].Data), parse(t, msgs[2].Data)
+	if p0.get(t, "Message-Id") != root {
+		t.Errorf("first Message-ID %q, want the root %q", p0.get(t, "Message-Id"), root)
+	}
+	id := p1.get(t, "Message-Id")
+	if id == root || !strings.HasPrefix(id, "<tocsin.issue.42.") || !strings.HasSuffix(id, "@tocsin.example.com>") {
+		t.Errorf("follow-up Message-ID %q", id)
+	}
+	if p1.get(t, "In-Reply-To") != root || p1.get(t, "References") != root {
+		t.Errorf("follow-up In-Reply-To %q References %q, want %q", p1.get(t, "In-Reply-To"), p1.get(t, "References"), root)
+	}
+	if p2.get(t, "Message-Id") != id {
+		t.Errorf("a retry got Message-ID %q, want %q again", p2.get(t, "Message-Id"), id)
+	}
+	if s := p1.get(t, "Subject"); !strings.HasPrefix(s, "[Tocsin] Regression: BACKEND-1A: ") {
+		t.Errorf("regression subject %q", s)
+	}
+	if v := p1.get(t, "List-Unsubscribe"); v != "<mailto:alerts@tocsin.example.com?subject=unsubscribe>" {
+		t.Errorf("List-Unsubscribe without a URL: %q", v)
+	}
+}
+
+func TestSubject(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ kind, want string }{
+		{integrations.KindAlert, "[Tocsin] DEFAULT-1A: TypeError: x is undefined"},
+		{integrations.KindRegression, "[Tocsin] Regression: DEFAULT-1A: TypeError: x is undefined"},
+		{integrations.KindResolved, "[Tocsin] Resolved: DEFAULT-1A: TypeError: x is undefined"},
+		{integrations.KindAssigned, "[Tocsin] Assigned: DEFAULT-1A: TypeError: x is undefined"},
+		{integrations.KindTest, "[Tocsin] Test: DEFAULT-1A: TypeError: x is undefined"},
+	} {
+		n := &integrations.Notification{Kind: tc.kind, Issue: integrations.Issue{ShortID: "DEFAULT-1A", Title: "TypeError:\r\n x \x00is   undefined"}}
+		if got := Subject(n); got != tc.want {
+			t.Errorf("Subject(%s) = %q, want %q", tc.kind, got, tc.want)
+		}
+	}
+	long := &integrations.Notification{Kind: integrations.KindAlert, Issue: integrations.Issue{ShortID: "X-1", Title: strings.Repeat("é", 500)}}
+	if n := len([]rune(Subject(long))); n > 200 {
+		t.Errorf("subject of %d runes, want it cut", n)
+	}
+}
+
+func TestNotifier_Notify_classification(t *testing.T) {
+	t.Parallel()
+	serverTLS, clientTLS := testTLS(t)
+	notifiertest.Run(t, func(t *testing.T, a notifiertest.Answer) (integrations.Notifier, *integrations.Notification, []string) {
+		e, _ := setup(t, fakeOptions{Answer: a, TLS: serverTLS, User: testUser, Pass: testPass}, TLSStartTLS, clientTLS)
+		return e, notification(integrations.KindAlert), []string{testPass}
+	})
+}
+
+func TestNotifier_Notify_tls(t *testing.T) {
+	t.Parallel()
+	serverTLS, clientTLS := testTLS(t)
+	for _, tc := range []struct {
+		name     string
+		mode     string
+		implicit bool
+	}{
+		{"starttls", TLSStartTLS, false},
+		{"implicit tls", TLSImplicit, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, f := setup(t, fakeOptions{TLS: serverTLS, Implicit: tc.implicit, User: testUser, Pass: testPass}, tc.mode, clientTLS)
+			if _, err := e.Notify(context.Background(), notification(integrations.KindAlert)); err != nil {
+				t.Fatal(err)
+			}
+			msgs := f.messages()
+			if len(msgs) != 1 || !msgs[0].TLS || msgs[0].User != testUser {
+				t.Fatalf("want one message over TLS after AUTH, got %+v", msgs)
+			}
+		})
+	}
+
+	t.Run("untrusted certificate", func(t *testing.T) {
+		t.Parallel()
+		e, f := setup(t, fakeOptions{TLS: serverTLS, User: testUser, Pass: testPass}, TLSStartTLS, nil)
+		_, err := e.Notify(context.Background(), notification(integrations.KindAlert))
+		notifiertest.Check(t, notifiertest.Case{Want: "retry", Reason: integrations.ReasonNetwork}, err, []string{testPass})
+		if len(f.messages()) != 0 {
+			t.Error("a message went out over an untrusted connection")
+		}
+	})
+
+	t.Run("starttls required but not offered", func(t *testing.T) {
+		t.Parallel()
+		e, _ := setup(t, fakeOptions{}, TLSStartTLS, clientTLS)
+		_, err := e.Notify(context.Background(), notification(integrations.KindAlert))
+		notifiertest.Check(t, notifiertest.Case{Want: "permanent", Reason: integrations.ReasonConfig}, err, nil)
+	})
+}
+
+func TestNotifier_Notify_attemptTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFakeSMTP(t, fakeOptions{Answer: notifiertest.Answer{Hang: true}})
+	e, err := New(f.smtpConfig(TLSNone), testFrom, WithTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = e.Notify(context.Background(), notification(integrations.KindAlert))
+	notifiertest.Check(t, notifiertest.Case{Want: "retry", Reason: integrations.ReasonNetwork}, err, nil)
+	if !strings.Contains(err.Error(), "no answer within 100ms") {
+		t.Errorf("error %q does not report the attempt's deadline", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the attempt took %s", d)
+	}
+}
+
+func TestNotifier_Notify_badTarget(t *testing.T) {
+	t.Parallel()
+	e, f := setup(t, fakeOptions{}, TLSNone, nil)
+	for _, target := range []string{"", "not an address", "a@example.com,, <b@"} {
+		n := notification(integrations.KindAlert)
+		n.Target = target
+		_, err := e.Notify(context.Background(), n)
+		notifiertest.Check(t, notifiertest.Case{Want: "permanent", Reason: integrations.ReasonConfig}, err, nil)
+	}
+	if len(f.messages()) != 0 {
+		t.Error("a message went out")
+	}
+}
+
+func TestReplyWait(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]time.Duration{
+		"4.7.0 Too many messages, retry after 5 seconds": 5 * time.Second,
+		"4.7.0 try again in 2 minutes":                   2 * time.Minute,
+		"Rate limited, retry in 30s":                     30 * time.Second,
+		"4.7.0 Try again later":                          0,
+		"retry after 999999 seconds":                     time.Hour,
+	} {
+		if got := replyWait(text); got != want {
+			t.Errorf("replyWait(%q) = %s, want %s", text, got, want)
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	s := SMTP{Host: "smtp.example.com", Port: 587, TLS: TLSStartTLS}
+	if _, err := New(s, "not an address"); err == nil {
+		t.Error("a bad from address must be refused")
+	}
+	if _, err := New(SMTP{}, testFrom); err == nil {
+		t.Error("no server must be refused")
+	}
+	e, err := New(s, "Tocsin <alerts@Mail.Example.COM>")
+	if err != nil || e.domain != "mail.example.com" {
+		t.Errorf("New: %v, domain %q", err, e.domain)
+	}
+}
