@@ -19,16 +19,9 @@ import (
 	"github.com/tocsin/tocsin/store"
 )
 
-// Factory builds the Notifier of one integration from its settings and
-// opened secrets. PerTarget says whether the service rate-limits each
-// target (a repository, a URL) or the whole integration (a Slack workspace).
-type Factory struct {
-	Build     func(in *store.Integration, secrets map[string]any) (integrations.Notifier, error)
-	PerTarget bool
-}
-
-// Registry maps a provider name to its factory.
-type Registry map[string]Factory
+// Registry maps a provider name to its description, which builds its
+// notifiers.
+type Registry map[string]*integrations.Provider
 
 // Config tunes the worker.
 type Config struct {
@@ -198,7 +191,7 @@ func Backoff(n int) time.Duration {
 // destination is what a hold applies to: the target for services that
 // limit per target, the whole integration otherwise.
 func (w *Worker) destination(d *store.Delivery) string {
-	if f, ok := w.registry[d.Provider]; ok && f.PerTarget {
+	if p, ok := w.registry[d.Provider]; ok && p.PerTarget {
 		return d.Target
 	}
 	return ""
@@ -239,8 +232,8 @@ func (w *Worker) notifier(ctx context.Context, d *store.Delivery) (integrations.
 	if ok && c.updated.Equal(in.DateUpdated) {
 		return c.n, nil
 	}
-	f, ok := w.registry[in.Provider]
-	if !ok {
+	p, ok := w.registry[in.Provider]
+	if !ok || p.Build == nil {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
 			Err: fmt.Errorf("no notifier for provider %q", in.Provider)}
 	}
@@ -254,7 +247,11 @@ func (w *Worker) notifier(ctx context.Context, d *store.Delivery) (integrations.
 			return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: errors.New("secrets do not read")}
 		}
 	}
-	n, err := f.Build(in, secrets)
+	config := map[string]any{}
+	if err := json.Unmarshal([]byte(in.Config), &config); err != nil {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: errors.New("settings do not read")}
+	}
+	n, err := p.Build(config, secrets)
 	if err != nil {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
 	}
