@@ -36,6 +36,8 @@ type Config struct {
 	BaseURL string // public address, used in DSNs and links
 	Role    Role
 	Version string
+	// Integrations enables the integration endpoints of the API.
+	Integrations *api.Integrations
 }
 
 // Server serves HTTP until Stop.
@@ -64,6 +66,9 @@ func New(cfg Config, st *store.Store, reg *prometheus.Registry, log *slog.Logger
 	)
 	if cfg.Role != RoleWorker {
 		a := api.New(st, cfg.BaseURL, log)
+		if cfg.Integrations != nil {
+			a.SetIntegrations(cfg.Integrations)
+		}
 		a.Register(mux)
 		handler = a.WithNotFound(mux)
 		if in, err = ingest.New(ingest.Config{}, st, log, reg); err != nil {

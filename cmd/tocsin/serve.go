@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os/signal"
@@ -14,8 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/tocsin/tocsin/delivery"
+	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/email"
+	"github.com/tocsin/tocsin/integrations/providers"
 	"github.com/tocsin/tocsin/rules"
 	"github.com/tocsin/tocsin/server"
+	apiserver "github.com/tocsin/tocsin/server/api"
 	"github.com/tocsin/tocsin/store"
 	"github.com/tocsin/tocsin/worker"
 )
@@ -68,9 +75,11 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	}
 	defer st.Close()
 
-	if _, generated, err := secretKey(cfg); err != nil {
+	key, generated, err := secretKey(cfg)
+	if err != nil {
 		return err
-	} else if generated {
+	}
+	if generated {
 		log.Info("generated a secret key; processes of one deployment must share it (TOCSIN_SECRET_KEY or a shared data dir)",
 			"file", filepath.Join(cfg.DataDir, secretKeyFile))
 	}
@@ -80,7 +89,16 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 		return err
 	}
 
-	srv, err := server.New(server.Config{Addr: cfg.Addr, BaseURL: cfg.BaseURL, Role: role, Version: version}, st, reg, log)
+	box, err := integrations.NewSecretBox(key)
+	if err != nil {
+		return err
+	}
+	provs, mail, err := providerSet(cfg, key)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Addr: cfg.Addr, BaseURL: cfg.BaseURL, Role: role, Version: version,
+		Integrations: &apiserver.Integrations{Providers: provs, Box: box}}, st, reg, log)
 	if err != nil {
 		return err
 	}
@@ -91,10 +109,17 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	if err != nil {
 		return err
 	}
+	deliveries, err := delivery.New(delivery.Config{BaseURL: cfg.BaseURL, Email: mail}, st, box, provs, log, reg)
+	if err != nil {
+		return err
+	}
 	wk, err := worker.New(worker.Config{Role: string(role), Version: version,
 		EventRetentionDays: cfg.EventRetentionDays,
 		Handlers:           []worker.ActivityHandler{engine},
-		Periodic:           []worker.Periodic{{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep}},
+		Periodic: []worker.Periodic{
+			{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep},
+			{Name: "deliveries", Interval: time.Second, Run: deliveries.Run},
+		},
 	}, st, log, reg)
 	if err != nil {
 		return err
@@ -151,4 +176,32 @@ func (c *cli) banner(cfg Config, role server.Role, listen string, st *store.Stor
 		b.WriteString("\n")
 	}
 	_, _ = io.WriteString(c.stdout, b.String())
+}
+
+// providerSet builds the integration providers of this deployment and the
+// built-in email notifier (nil when TOCSIN_SMTP_URL is not set).
+func providerSet(cfg Config, secretKey string) (map[string]*integrations.Provider, integrations.Notifier, error) {
+	o := providers.Options{SlackAPIURL: cfg.SlackAPIURL, GitHubAPIURL: cfg.GitHubAPIURL, TrelloAPIURL: cfg.TrelloAPIURL,
+		AllowPrivateWebhooks: cfg.AllowPrivateWebhooks, MailFrom: cfg.MailFrom,
+		InstallationUUID: installationUUID(secretKey)}
+	var mail integrations.Notifier
+	if cfg.SMTPURL != "" {
+		s, err := email.ParseSMTPURL(cfg.SMTPURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("smtp: %w", err)
+		}
+		o.SMTP = &s
+		if mail, err = providers.Email(o); err != nil {
+			return nil, nil, err
+		}
+	}
+	return providers.New(o), mail, nil
+}
+
+// installationUUID names this deployment in outgoing webhooks, stable
+// across restarts and processes because it derives from the secret key.
+func installationUUID(secretKey string) string {
+	sum := sha256.Sum256([]byte("tocsin installation " + secretKey))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

@@ -14,9 +14,10 @@ import (
 
 // Handler holds the API's dependencies.
 type Handler struct {
-	store   *store.Store
-	baseURL string
-	log     *slog.Logger
+	store        *store.Store
+	baseURL      string
+	log          *slog.Logger
+	integrations *Integrations
 }
 
 // New returns the API handler; baseURL is the public address used in DSNs.
@@ -72,6 +73,26 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}
 	handle("GET /api/0/projects/{org}/{project}/events/{event}/{$}", h.org(h.projectEvent, eventRead...))
 
+	rulesPath := "/api/0/projects/{org}/{project}/rules/"
+	handle("GET "+rulesPath+"{$}", h.org(h.ruleList, alertsRead...))
+	handle("POST "+rulesPath+"{$}", h.org(h.ruleCreate, alertsWrite...))
+	handle("GET "+rulesPath+"configuration/{$}", h.org(h.ruleConfiguration, alertsRead...))
+	handle("GET "+rulesPath+"{rule}/{$}", h.org(h.ruleGet, alertsRead...))
+	handle("PUT "+rulesPath+"{rule}/{$}", h.org(h.ruleUpdate, alertsWrite...))
+	handle("DELETE "+rulesPath+"{rule}/{$}", h.org(h.ruleDelete, alertsWrite...))
+	handle("POST "+rulesPath+"{rule}/snooze/{$}", h.org(h.ruleSnooze, alertsWrite...))
+	handle("DELETE "+rulesPath+"{rule}/snooze/{$}", h.org(h.ruleUnsnooze, alertsWrite...))
+	handle("GET "+rulesPath+"{rule}/group-history/{$}", h.org(h.ruleGroupHistory, alertsRead...))
+
+	handle("GET /api/0/organizations/{org}/integrations/{$}", h.org(h.integrationList, orgRead...))
+	handle("POST /api/0/organizations/{org}/integrations/{$}", h.org(h.integrationCreate, integrationWrite...))
+	handle("GET /api/0/organizations/{org}/integrations/{integration}/{$}", h.org(h.integrationGet, orgRead...))
+	handle("PUT /api/0/organizations/{org}/integrations/{integration}/{$}", h.org(h.integrationUpdate, integrationWrite...))
+	handle("DELETE /api/0/organizations/{org}/integrations/{integration}/{$}", h.org(h.integrationDelete, integrationWrite...))
+	handle("POST /api/0/organizations/{org}/integrations/{integration}/test/{$}", h.org(h.integrationTest, integrationWrite...))
+	handle("GET /api/0/organizations/{org}/deliveries/{$}", h.org(h.deliveryList, orgRead...))
+	handle("POST /api/0/organizations/{org}/deliveries/{delivery}/retry/{$}", h.org(h.deliveryRetry, integrationWrite...))
+
 	handle("GET /api/0/organizations/{org}/releases/{$}", h.org(h.releaseList, projectRead...))
 	handle("POST /api/0/organizations/{org}/releases/{$}", h.org(h.releaseCreate, "project:releases", "project:write", "project:admin"))
 	handle("GET /api/0/organizations/{org}/releases/{version}/{$}", h.org(h.releaseGet, projectRead...))
@@ -85,6 +106,8 @@ var (
 	teamRead     = []string{"team:read", "team:write", "team:admin"}
 	projectRead  = []string{"project:read", "project:write", "project:admin"}
 	projectWrite = []string{"project:write", "project:admin"}
+	// integrationWrite is Sentry's OrganizationIntegrationsPermission for writes.
+	integrationWrite = []string{"org:integrations", "org:write", "org:admin"}
 )
 
 // notFound answers a known API path without its trailing slash: Sentry's
