@@ -17,6 +17,7 @@ import (
 
 	"github.com/tocsin/tocsin/server/api"
 	"github.com/tocsin/tocsin/server/ingest"
+	"github.com/tocsin/tocsin/server/webhooks"
 	"github.com/tocsin/tocsin/store"
 )
 
@@ -68,6 +69,7 @@ func New(cfg Config, st *store.Store, reg *prometheus.Registry, log *slog.Logger
 		a := api.New(st, cfg.BaseURL, log)
 		if cfg.Integrations != nil {
 			a.SetIntegrations(cfg.Integrations)
+			webhooks.New(st, cfg.Integrations.Box, cfg.BaseURL, log).Register(mux)
 		}
 		a.Register(mux)
 		handler = a.WithNotFound(mux)

@@ -128,3 +128,25 @@ func (s *Store) IntegrationSetStatus(ctx context.Context, id int64, status, reas
 	}
 	return nil
 }
+
+// IntegrationsByProvider lists the integrations of a provider across
+// organizations. Inbound webhooks use it to find which integration a
+// request's signature belongs to; callers must then stay inside that
+// integration's organization.
+func (s *Store) IntegrationsByProvider(ctx context.Context, provider string) ([]*Integration, error) {
+	rs, err := s.r.query(ctx, `SELECT `+integrationColumns+` FROM integrations WHERE provider = $1
+		AND status <> 'disabled' ORDER BY id`, provider)
+	if err != nil {
+		return nil, fmt.Errorf("integrations of %s: %w", provider, err)
+	}
+	defer rs.Close()
+	var out []*Integration
+	for rs.Next() {
+		in, err := scanIntegration(rs)
+		if err != nil {
+			return nil, fmt.Errorf("integrations of %s: %w", provider, err)
+		}
+		out = append(out, in)
+	}
+	return out, rs.Err()
+}

@@ -1,0 +1,271 @@
+// Package webhooks takes the webhooks services send back: GitHub issues
+// closed or reopened, Slack button presses, Trello cards moved. Every
+// request is signature-checked against the integrations of its provider
+// before anything is read from it; an unsigned or badly signed request
+// gets 401 and changes nothing.
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/github"
+	"github.com/tocsin/tocsin/integrations/slack"
+	"github.com/tocsin/tocsin/integrations/trello"
+	"github.com/tocsin/tocsin/store"
+)
+
+// maxBody bounds webhook bodies; GitHub's largest payloads stay far below.
+const maxBody = 5 << 20
+
+// Handler serves the inbound webhooks.
+type Handler struct {
+	store   *store.Store
+	box     *integrations.SecretBox
+	baseURL string
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns the webhook handler.
+func New(st *store.Store, box *integrations.SecretBox, baseURL string, log *slog.Logger) *Handler {
+	return &Handler{store: st, box: box, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: time.Now}
+}
+
+// Register adds the routes.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /webhooks/github", h.github)
+	mux.HandleFunc("POST /webhooks/slack/interactive", h.slack)
+	mux.HandleFunc("HEAD /webhooks/trello", h.trelloHead)
+	mux.HandleFunc("POST /webhooks/trello", h.trello)
+}
+
+func reply(w http.ResponseWriter, code int, detail string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"detail": detail})
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		reply(w, http.StatusRequestEntityTooLarge, "body too large or unreadable")
+		return nil, false
+	}
+	return b, true
+}
+
+// signed finds the integration of provider whose secret field verifies
+// the request; nil when none does.
+func (h *Handler) signed(ctx context.Context, provider, field string, verify func(secret string) bool) (*store.Integration, map[string]any, error) {
+	ins, err := h.store.IntegrationsByProvider(ctx, provider)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, in := range ins {
+		secrets := map[string]any{}
+		if len(in.Secrets) > 0 {
+			plain, err := h.box.Open(in.Secrets, in.ID)
+			if err != nil {
+				continue
+			}
+			if json.Unmarshal(plain, &secrets) != nil {
+				continue
+			}
+		}
+		secret, _ := secrets[field].(string)
+		if secret != "" && verify(secret) {
+			return in, secrets, nil
+		}
+	}
+	return nil, nil, nil
+}
+
+// setStatus changes an issue's status as a service reported it, unless it
+// already has it (a change Tocsin itself made coming back: no loop).
+func (h *Handler) setStatus(ctx context.Context, orgID, issueID int64, status string, ignore store.IgnoreOptions) error {
+	is, err := h.store.IssueGet(ctx, orgID, issueID)
+	if err != nil {
+		return err
+	}
+	if is.Status == status {
+		return nil
+	}
+	_, err = h.store.IssuesUpdate(ctx, orgID, []int64{issueID}, &store.IssueUpdate{Status: &status, Ignore: ignore,
+		At: h.now().UTC()})
+	return err
+}
+
+func (h *Handler) github(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	in, _, err := h.signed(r.Context(), "github", "webhook_secret", func(secret string) bool {
+		return github.VerifySignature(r.Header, body, secret) == nil
+	})
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if in == nil {
+		reply(w, http.StatusUnauthorized, "no integration's webhook secret matches X-Hub-Signature-256")
+		return
+	}
+	ev, err := github.ParseIssueEvent(r.Header, body)
+	if errors.Is(err, github.ErrIgnored) {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err != nil {
+		reply(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, ev.Handle())
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if link == nil {
+		w.WriteHeader(http.StatusNoContent) // a GitHub issue Tocsin did not make
+		return
+	}
+	status := store.StatusResolved
+	if ev.Action == github.ActionReopened {
+		status = store.StatusUnresolved
+	}
+	if err := h.setStatus(r.Context(), in.OrganizationID, link.IssueID, status, store.IgnoreOptions{}); err != nil {
+		h.fail(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) slack(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	now := h.now()
+	in, _, err := h.signed(r.Context(), "slack", "signing_secret", func(secret string) bool {
+		return slack.VerifyRequest(r.Header, body, secret, now) == nil
+	})
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if in == nil {
+		reply(w, http.StatusUnauthorized, "no integration's signing secret matches X-Slack-Signature (or the request is stale)")
+		return
+	}
+	act, err := slack.ParseInteraction(body)
+	if err != nil {
+		reply(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// The button names an issue id; it must be of the integration's organization.
+	if _, err := h.store.IssueGet(r.Context(), in.OrganizationID, act.IssueID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			reply(w, http.StatusNotFound, "no such issue")
+			return
+		}
+		h.fail(w, err)
+		return
+	}
+	kind := ""
+	switch act.ActionID {
+	case slack.ActionResolve:
+		err, kind = h.setStatus(r.Context(), in.OrganizationID, act.IssueID, store.StatusResolved, store.IgnoreOptions{}), integrations.KindResolved
+	case slack.ActionIgnore:
+		err, kind = h.setStatus(r.Context(), in.OrganizationID, act.IssueID, store.StatusIgnored, store.IgnoreOptions{}), integrations.KindIgnored
+	default:
+		// Assigning needs the Slack user's Tocsin account, found by email
+		// through users.info; until then the press is acknowledged only.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	// Update the message: a status delivery to the thread's parent.
+	link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, act.Handle())
+	if err == nil && link != nil {
+		err = h.store.DeliveryCreate(r.Context(), &store.Delivery{OrganizationID: in.OrganizationID,
+			IntegrationID: &in.ID, Provider: "slack", IssueID: &act.IssueID, Kind: kind, Target: link.Target,
+			IdempotencyKey: fmt.Sprintf("slack-action:%d:%s:%s:%s", in.ID, act.Handle(), act.ActionID,
+				r.Header.Get("X-Slack-Request-Timestamp")),
+			Options: fmt.Sprintf(`{"actor":%q}`, act.UserName)})
+	}
+	if err != nil {
+		h.log.Warn("queueing the Slack message update failed", "err", err)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// trelloHead answers the HEAD request Trello sends when a webhook is created.
+func (h *Handler) trelloHead(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }
+
+func (h *Handler) trello(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	callback := h.baseURL + "/webhooks/trello"
+	in, _, err := h.signed(r.Context(), "trello", "webhook_secret", func(secret string) bool {
+		return trello.VerifySignature(r.Header, body, callback, secret) == nil
+	})
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if in == nil {
+		reply(w, http.StatusUnauthorized, "no integration's webhook secret matches X-Trello-Webhook")
+		return
+	}
+	move, err := trello.ParseAction(body)
+	if err != nil {
+		reply(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if move == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	var cfg struct {
+		ListID         string `json:"list_id"`
+		ResolvedListID string `json:"resolved_list_id"`
+	}
+	_ = json.Unmarshal([]byte(in.Config), &cfg)
+	link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, move.CardID)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	if link != nil {
+		switch {
+		case cfg.ResolvedListID != "" && move.ListAfter == cfg.ResolvedListID:
+			err = h.setStatus(r.Context(), in.OrganizationID, link.IssueID, store.StatusResolved, store.IgnoreOptions{})
+		case move.ListBefore == cfg.ResolvedListID && cfg.ResolvedListID != "":
+			err = h.setStatus(r.Context(), in.OrganizationID, link.IssueID, store.StatusUnresolved, store.IgnoreOptions{})
+		}
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, err error) {
+	h.log.Error("webhook failed", "err", err)
+	reply(w, http.StatusServiceUnavailable, "could not be handled; try again")
+}
