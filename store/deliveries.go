@@ -376,3 +376,23 @@ func (s *Store) DeliveryRetry(ctx context.Context, orgID, id int64) (*Delivery, 
 	}
 	return d, nil
 }
+
+// IssueLinks lists what services made for an issue (threads, GitHub
+// issues, cards), to keep them in step when the issue changes.
+func (s *Store) IssueLinks(ctx context.Context, issueID int64) ([]*IssueLink, error) {
+	rs, err := s.r.query(ctx, `SELECT integration_id, issue_id, target, handle, url FROM issue_links
+		WHERE issue_id = $1 ORDER BY integration_id, target`, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("links of issue %d: %w", issueID, err)
+	}
+	defer rs.Close()
+	var out []*IssueLink
+	for rs.Next() {
+		var l IssueLink
+		if err := rs.Scan(&l.IntegrationID, &l.IssueID, &l.Target, &l.Handle, &l.URL); err != nil {
+			return nil, fmt.Errorf("links of issue %d: %w", issueID, err)
+		}
+		out = append(out, &l)
+	}
+	return out, rs.Err()
+}

@@ -115,7 +115,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	}
 	wk, err := worker.New(worker.Config{Role: string(role), Version: version,
 		EventRetentionDays: cfg.EventRetentionDays,
-		Handlers:           []worker.ActivityHandler{engine},
+		Handlers:           []worker.ActivityHandler{engine, delivery.NewStatusSync(st)},
 		Periodic: []worker.Periodic{
 			{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep},
 			{Name: "deliveries", Interval: time.Second, Run: deliveries.Run},
