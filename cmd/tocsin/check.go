@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/email"
+	"github.com/tocsin/tocsin/store"
 )
 
 func (c *cli) checkCommand() *cobra.Command {
@@ -58,6 +62,7 @@ func (c *cli) check(ctx context.Context) int {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	st, err := openStore(ctx, cfg, newLogger(cfg, io.Discard), nil)
+	storeOK := false
 	if err != nil {
 		report("store", err, "")
 	} else {
@@ -70,6 +75,7 @@ func (c *cli) check(ctx context.Context) int {
 			report("store", fmt.Errorf("%s is at schema version %d of %d: run tocsin upgrade", st.Addr(), cur, latest), "")
 		default:
 			report("store", nil, fmt.Sprintf("%s, schema version %d", st.Addr(), cur))
+			storeOK = true
 		}
 	}
 
@@ -81,6 +87,87 @@ func (c *cli) check(ctx context.Context) int {
 		report("smtp", srv.Check(ctx), srv.String())
 	}
 
-	skip("integrations", "none configured")
+	if !storeOK {
+		skip("integrations", "the store is not usable")
+		return failed
+	}
+	c.checkIntegrations(ctx, cfg, st, report, skip)
 	return failed
+}
+
+// checkIntegrations asks each integration's service whether its
+// credentials work (Slack auth.test, GitHub's repository, Trello's
+// member), reporting a line each.
+func (c *cli) checkIntegrations(ctx context.Context, cfg Config, st *store.Store,
+	report func(string, error, string), skip func(string, string)) {
+	key, _, err := secretKey(cfg)
+	if err != nil {
+		report("integrations", err, "")
+		return
+	}
+	box, err := integrations.NewSecretBox(key)
+	if err != nil {
+		report("integrations", err, "")
+		return
+	}
+	provs, _, err := providerSet(cfg, key)
+	if err != nil {
+		report("integrations", err, "")
+		return
+	}
+	names := make([]string, 0, len(provs))
+	for n := range provs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	seen := 0
+	for _, name := range names {
+		p := provs[name]
+		ins, err := st.IntegrationsByProvider(ctx, name)
+		if err != nil {
+			report("integrations", err, "")
+			return
+		}
+		for _, in := range ins {
+			seen++
+			label := fmt.Sprintf("%s %d", name, in.ID)
+			detail := fmt.Sprintf("%q (organization %d)", in.Name, in.OrganizationID)
+			n, err := buildNotifier(p, box, in)
+			if err == nil && p.Check != nil {
+				cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+				err = p.Check(cctx, n)
+				cancel()
+			}
+			if err == nil && p.Check == nil {
+				detail += ", settings valid; this provider cannot be checked without sending"
+			}
+			report(label, err, detail)
+		}
+	}
+	if seen == 0 {
+		skip("integrations", "none configured")
+	}
+}
+
+// buildNotifier opens an integration's secrets and builds its notifier.
+func buildNotifier(p *integrations.Provider, box *integrations.SecretBox, in *store.Integration) (integrations.Notifier, error) {
+	config, secrets := map[string]any{}, map[string]any{}
+	if err := json.Unmarshal([]byte(in.Config), &config); err != nil {
+		return nil, fmt.Errorf("settings do not read: %w", err)
+	}
+	if len(in.Secrets) > 0 {
+		plain, err := box.Open(in.Secrets, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(plain, &secrets); err != nil {
+			return nil, fmt.Errorf("secrets do not read: %w", err)
+		}
+	}
+	if p.Validate != nil {
+		if err := p.Validate(config, secrets); err != nil {
+			return nil, err
+		}
+	}
+	return p.Build(config, secrets)
 }
