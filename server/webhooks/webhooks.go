@@ -40,6 +40,11 @@ func New(st *store.Store, box *integrations.SecretBox, baseURL string, log *slog
 	return &Handler{store: st, box: box, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: time.Now}
 }
 
+// SetNow replaces the clock that judges Slack request timestamps and
+// dates the status changes; tests set a fixed time instead of sleeping.
+// Call it before serving.
+func (h *Handler) SetNow(now func() time.Time) { h.now = now }
+
 // Register adds the routes.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webhooks/github", h.github)
@@ -63,13 +68,16 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	return b, true
 }
 
-// signed finds the integration of provider whose secret field verifies
-// the request; nil when none does.
-func (h *Handler) signed(ctx context.Context, provider, field string, verify func(secret string) bool) (*store.Integration, map[string]any, error) {
+// signed lists the integrations of provider whose secret field verifies
+// the request, oldest first; none when no secret does. Organizations may
+// share a secret (one Slack app or Trello key for the whole server), so
+// the callers act in the one the request names, not in the first.
+func (h *Handler) signed(ctx context.Context, provider, field string, verify func(secret string) bool) ([]*store.Integration, error) {
 	ins, err := h.store.IntegrationsByProvider(ctx, provider)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	var out []*store.Integration
 	for _, in := range ins {
 		secrets := map[string]any{}
 		if len(in.Secrets) > 0 {
@@ -83,10 +91,10 @@ func (h *Handler) signed(ctx context.Context, provider, field string, verify fun
 		}
 		secret, _ := secrets[field].(string)
 		if secret != "" && verify(secret) {
-			return in, secrets, nil
+			out = append(out, in)
 		}
 	}
-	return nil, nil, nil
+	return out, nil
 }
 
 // setStatus changes an issue's status as a service reported it, unless it
@@ -109,14 +117,14 @@ func (h *Handler) github(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in, _, err := h.signed(r.Context(), "github", "webhook_secret", func(secret string) bool {
+	ins, err := h.signed(r.Context(), "github", "webhook_secret", func(secret string) bool {
 		return github.VerifySignature(r.Header, body, secret) == nil
 	})
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	if in == nil {
+	if len(ins) == 0 {
 		reply(w, http.StatusUnauthorized, "no integration's webhook secret matches X-Hub-Signature-256")
 		return
 	}
@@ -129,22 +137,23 @@ func (h *Handler) github(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, ev.Handle())
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	if link == nil {
-		w.WriteHeader(http.StatusNoContent) // a GitHub issue Tocsin did not make
-		return
-	}
 	status := store.StatusResolved
 	if ev.Action == github.ActionReopened {
 		status = store.StatusUnresolved
 	}
-	if err := h.setStatus(r.Context(), in.OrganizationID, link.IssueID, status, store.IgnoreOptions{}); err != nil {
-		h.fail(w, err)
-		return
+	for _, in := range ins {
+		link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, ev.Handle())
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if link == nil {
+			continue // a GitHub issue this integration did not make
+		}
+		if err := h.setStatus(r.Context(), in.OrganizationID, link.IssueID, status, store.IgnoreOptions{}); err != nil {
+			h.fail(w, err)
+			return
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -155,14 +164,14 @@ func (h *Handler) slack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	in, _, err := h.signed(r.Context(), "slack", "signing_secret", func(secret string) bool {
+	ins, err := h.signed(r.Context(), "slack", "signing_secret", func(secret string) bool {
 		return slack.VerifyRequest(r.Header, body, secret, now) == nil
 	})
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	if in == nil {
+	if len(ins) == 0 {
 		reply(w, http.StatusUnauthorized, "no integration's signing secret matches X-Slack-Signature (or the request is stale)")
 		return
 	}
@@ -171,13 +180,22 @@ func (h *Handler) slack(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	// The button names an issue id; it must be of the integration's organization.
-	if _, err := h.store.IssueGet(r.Context(), in.OrganizationID, act.IssueID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			reply(w, http.StatusNotFound, "no such issue")
+	// The button names an issue id; it must be of the organization of an
+	// integration that verified the request.
+	var in *store.Integration
+	for _, c := range ins {
+		_, err := h.store.IssueGet(r.Context(), c.OrganizationID, act.IssueID)
+		if err == nil {
+			in = c
+			break
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			h.fail(w, err)
 			return
 		}
-		h.fail(w, err)
+	}
+	if in == nil {
+		reply(w, http.StatusNotFound, "no such issue")
 		return
 	}
 	kind := ""
@@ -196,14 +214,24 @@ func (h *Handler) slack(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	// Update the message: a status delivery to the thread's parent.
-	link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, act.Handle())
+	// Update the message: a status delivery to the thread's parent, through
+	// the organization's integration that posted it.
+	var link *store.IssueLink
+	for _, c := range ins {
+		if c.OrganizationID != in.OrganizationID {
+			continue
+		}
+		if link, err = h.store.IssueLinkByHandle(r.Context(), c.ID, act.Handle()); err != nil || link != nil {
+			in = c
+			break
+		}
+	}
 	if err == nil && link != nil {
 		err = h.store.DeliveryCreate(r.Context(), &store.Delivery{OrganizationID: in.OrganizationID,
 			IntegrationID: &in.ID, Provider: "slack", IssueID: &act.IssueID, Kind: kind, Target: link.Target,
 			IdempotencyKey: fmt.Sprintf("slack-action:%d:%s:%s:%s", in.ID, act.Handle(), act.ActionID,
 				r.Header.Get("X-Slack-Request-Timestamp")),
-			Options: fmt.Sprintf(`{"actor":%q}`, act.UserName)})
+			Options: actorOptions(act.UserName)})
 	}
 	if err != nil {
 		h.log.Warn("queueing the Slack message update failed", "err", err)
@@ -220,14 +248,14 @@ func (h *Handler) trello(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	callback := h.baseURL + "/webhooks/trello"
-	in, _, err := h.signed(r.Context(), "trello", "webhook_secret", func(secret string) bool {
+	ins, err := h.signed(r.Context(), "trello", "webhook_secret", func(secret string) bool {
 		return trello.VerifySignature(r.Header, body, callback, secret) == nil
 	})
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	if in == nil {
+	if len(ins) == 0 {
 		reply(w, http.StatusUnauthorized, "no integration's webhook secret matches X-Trello-Webhook")
 		return
 	}
@@ -240,17 +268,20 @@ func (h *Handler) trello(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	var cfg struct {
-		ListID         string `json:"list_id"`
-		ResolvedListID string `json:"resolved_list_id"`
-	}
-	_ = json.Unmarshal([]byte(in.Config), &cfg)
-	link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, move.CardID)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	if link != nil {
+	for _, in := range ins {
+		var cfg struct {
+			ListID         string `json:"list_id"`
+			ResolvedListID string `json:"resolved_list_id"`
+		}
+		_ = json.Unmarshal([]byte(in.Config), &cfg)
+		link, err := h.store.IssueLinkByHandle(r.Context(), in.ID, move.CardID)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if link == nil {
+			continue // a card this integration did not make
+		}
 		switch {
 		case cfg.ResolvedListID != "" && move.ListAfter == cfg.ResolvedListID:
 			err = h.setStatus(r.Context(), in.OrganizationID, link.IssueID, store.StatusResolved, store.IgnoreOptions{})
@@ -268,4 +299,10 @@ func (h *Handler) trello(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) fail(w http.ResponseWriter, err error) {
 	h.log.Error("webhook failed", "err", err)
 	reply(w, http.StatusServiceUnavailable, "could not be handled; try again")
+}
+
+// actorOptions encodes who acted, for the message update.
+func actorOptions(name string) string {
+	b, _ := json.Marshal(map[string]string{"actor": name})
+	return string(b)
 }
