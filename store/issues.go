@@ -172,3 +172,18 @@ func (s *Store) ProjectOfIssue(ctx context.Context, issueID int64) (*Organizatio
 	}
 	return org, p, nil
 }
+
+// IssueIDByHash returns the issue of a grouping hash in a project, 0 when
+// there is none.
+func (s *Store) IssueIDByHash(ctx context.Context, projectID int64, hash string) (int64, error) {
+	var id int64
+	err := s.r.queryRow(ctx, `SELECT issue_id FROM issue_hashes WHERE project_id = $1 AND hash = $2`,
+		projectID, hash).Scan(&id)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("issue of hash: %w", err)
+	}
+	return id, nil
+}

@@ -52,7 +52,13 @@ func New(o Options) map[string]*integrations.Provider {
 				if err != nil {
 					return nil, err
 				}
-				return slack.New(cfg, o.SlackAPIURL, services)
+				// An incoming-webhook URL is typed by users, like a
+				// webhook's: it goes through the guard.
+				client := services
+				if cfg.WebhookURL != "" {
+					client = webhooks
+				}
+				return slack.New(cfg, o.SlackAPIURL, client)
 			},
 			Check: func(ctx context.Context, n integrations.Notifier) error { return n.(*slack.Notifier).Check(ctx) },
 		},
@@ -100,6 +106,22 @@ func New(o Options) map[string]*integrations.Provider {
 			},
 			PerTarget: true,
 		},
+		// sentry is the bridge from an existing Sentry server: it only takes
+		// webhooks in (POST /webhooks/sentry/{id}) and sends nothing.
+		"sentry": {
+			Name: "sentry",
+			Fields: []integrations.Field{{Name: "client_secret", Secret: true, Required: true},
+				{Name: "project", Required: true}},
+			Validate: func(c, s map[string]any) error {
+				if p, _ := c["project"].(string); p == "" {
+					return fmt.Errorf("project: name the Tocsin project that mirrors the Sentry issues")
+				}
+				if cs, _ := s["client_secret"].(string); len(cs) < 16 {
+					return fmt.Errorf("client_secret: the Sentry integration's client secret is required")
+				}
+				return nil
+			},
+		},
 		"email": {
 			Name:   "email",
 			Fields: []integrations.Field{{Name: "to", List: true, Required: true}},
@@ -118,8 +140,12 @@ func New(o Options) map[string]*integrations.Provider {
 				if err != nil {
 					return nil, err
 				}
+				list, _ := c["to"].([]any)
+				if len(list) == 0 {
+					return nil, fmt.Errorf("to: give at least one address")
+				}
 				var to []string
-				for _, v := range c["to"].([]any) {
+				for _, v := range list {
 					to = append(to, fmt.Sprint(v))
 				}
 				return withDefaultTarget(n, strings.Join(to, ",")), nil

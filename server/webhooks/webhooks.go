@@ -51,6 +51,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /webhooks/slack/interactive", h.slack)
 	mux.HandleFunc("HEAD /webhooks/trello", h.trelloHead)
 	mux.HandleFunc("POST /webhooks/trello", h.trello)
+	mux.HandleFunc("POST /webhooks/sentry/{integration}", h.sentryBridge)
 }
 
 func reply(w http.ResponseWriter, code int, detail string) {
