@@ -154,6 +154,12 @@ func (w *Worker) deliver(ctx context.Context, d *store.Delivery) {
 				w.log.Warn("holding destination failed", "err", serr)
 			}
 		}
+		// Holds spend no attempt, but they do not outlast MaxAge either: a
+		// destination that keeps asking to wait must not keep a delivery
+		// alive for days.
+		if started.Sub(d.DateCreated) >= w.cfg.MaxAge {
+			a.Outcome, a.NextAttempt = store.OutcomeFailed, nil
+		}
 	default:
 		reason := integrations.ReasonNetwork
 		if errors.As(err, &re) {

@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/httpclient"
 )
 
 // Slack's error codes ({"ok": false, "error": "…"} from the Web API, the
@@ -138,6 +139,9 @@ func (n *Notifier) classify(ctx context.Context, op string, a *attempt, err erro
 		wrap = func(e error) error { return n.scrub(fmt.Errorf("slack: %s: %w", op, e)) }
 	)
 	switch {
+	case errors.Is(err, httpclient.ErrPrivateAddress):
+		// An incoming-webhook URL the guard refuses: retrying cannot help.
+		return &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: wrap(n.sanitize(err))}
 	case errors.As(err, &rl):
 		return &integrations.RetryError{Reason: integrations.ReasonRateLimited, Status: http.StatusTooManyRequests,
 			After: min(max(rl.RetryAfter, 0), maxWait), Err: wrap(err)}
