@@ -70,17 +70,55 @@ func scrubString(s string) string {
 	if len(s) < 8 {
 		return s
 	}
-	s = creditCardRE.ReplaceAllStringFunc(s, func(m string) string {
-		if luhn(m) {
-			return Filtered
+	// Each pattern runs only when cheap checks say it could match: most
+	// strings of an event (frames, breadcrumbs) have none of these, and the
+	// regular expressions were an eighth of ingest's CPU.
+	if countDigits(s) >= 13 {
+		s = creditCardRE.ReplaceAllStringFunc(s, func(m string) string {
+			if luhn(m) {
+				return Filtered
+			}
+			return m
+		})
+	}
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		s = urlPasswordRE.ReplaceAllString(s, "${1}"+Filtered+"${3}")
+	}
+	if mayHaveCredential(s) {
+		s = bearerRE.ReplaceAllStringFunc(s, func(m string) string {
+			scheme, _, _ := strings.Cut(m, " ")
+			return scheme + " " + Filtered
+		})
+	}
+	return s
+}
+
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
 		}
-		return m
-	})
-	s = urlPasswordRE.ReplaceAllString(s, "${1}"+Filtered+"${3}")
-	return bearerRE.ReplaceAllStringFunc(s, func(m string) string {
-		scheme, _, _ := strings.Cut(m, " ")
-		return scheme + " " + Filtered
-	})
+	}
+	return n
+}
+
+// mayHaveCredential reports whether s contains bearer, basic or token in
+// any case, the words bearerRE starts with.
+func mayHaveCredential(s string) bool {
+	for i := 0; i+5 <= len(s); i++ {
+		switch s[i] | 0x20 {
+		case 'b':
+			if i+6 <= len(s) && strings.EqualFold(s[i:i+6], "bearer") || strings.EqualFold(s[i:i+5], "basic") {
+				return true
+			}
+		case 't':
+			if strings.EqualFold(s[i:i+5], "token") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // scrubValue walks a data bag: values under sensitive keys become

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/tocsin/tocsin/event"
@@ -71,6 +73,9 @@ type IngestEnvelope struct {
 func (s *Store) IngestBatch(ctx context.Context, envs []*IngestEnvelope) error {
 	return s.tx(ctx, func(q querier) error {
 		agg := newAggregates()
+		if err := s.lockIssues(ctx, q, envs); err != nil {
+			return err
+		}
 		for _, env := range envs {
 			env.Results = make([]IngestResult, len(env.Events))
 			for i, ie := range env.Events {
@@ -86,6 +91,45 @@ func (s *Store) IngestBatch(ctx context.Context, envs []*IngestEnvelope) error {
 		}
 		return agg.flush(ctx, q)
 	})
+}
+
+// lockIssues locks, on PostgreSQL, the existing issues a batch will update,
+// in id order, before any is touched: concurrent writers then take issue
+// locks in one order and cannot deadlock each other, while events are
+// still stored in the order they came (SQLite has one writer).
+func (s *Store) lockIssues(ctx context.Context, q querier, envs []*IngestEnvelope) error {
+	if s.engine != Postgres {
+		return nil
+	}
+	var args []any
+	var pairs []string
+	seen := map[string]bool{}
+	for _, env := range envs {
+		for _, ie := range env.Events {
+			k := fmt.Sprint(ie.ProjectID, ie.Hash)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			args = append(args, ie.ProjectID, ie.Hash)
+			pairs = append(pairs, fmt.Sprintf("($%d::bigint, $%d::text)", len(args)-1, len(args)))
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	rs, err := q.query(ctx, `SELECT i.id FROM issues i JOIN issue_hashes h ON h.issue_id = i.id
+		WHERE (h.project_id, h.hash) IN (`+strings.Join(pairs, ", ")+`) ORDER BY i.id FOR UPDATE OF i`, args...)
+	if err != nil {
+		return fmt.Errorf("lock issues: %w", err)
+	}
+	for rs.Next() {
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("lock issues: %w", err)
+	}
+	return nil
 }
 
 // aggregates collects counter increments of a batch so that each counter
@@ -390,48 +434,88 @@ func (s *Store) issueForHash(ctx context.Context, q querier, ie *IngestEvent) (*
 	return is, false, nil
 }
 
-func (a *aggregates) flush(ctx context.Context, q querier) error {
-	for k, c := range a.tags {
-		if _, err := q.exec(ctx, `
-			INSERT INTO issue_tags (issue_id, key, value, times_seen, first_seen, last_seen)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (issue_id, key, value) DO UPDATE SET
-				times_seen = issue_tags.times_seen + excluded.times_seen,
-				first_seen = CASE WHEN excluded.first_seen < issue_tags.first_seen THEN excluded.first_seen ELSE issue_tags.first_seen END,
-				last_seen = CASE WHEN excluded.last_seen > issue_tags.last_seen THEN excluded.last_seen ELSE issue_tags.last_seen END`,
-			k.issue, k.key, k.value, c.n, c.first, c.last); err != nil {
-			return fmt.Errorf("count tag %s: %w", k.key, err)
+// flushChunk bounds the rows of one multi-row upsert.
+const flushChunk = 100
+
+// upsertRows writes rows with one INSERT … ON CONFLICT per chunk: a batch's
+// counters cost a handful of statements instead of one per row. Each row
+// has len(cols) values; the keys are unique within a call.
+func upsertRows(ctx context.Context, q querier, table string, cols []string, conflict, update string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), flushChunk)
+		var b strings.Builder
+		args := make([]any, 0, n*len(cols))
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(len(args)+1, len(cols)) + ")")
+			args = append(args, r...)
 		}
-	}
-	for k, n := range a.issueMin {
-		if _, err := q.exec(ctx, `INSERT INTO issue_counts (issue_id, minute, count) VALUES ($1, $2, $3)
-			ON CONFLICT (issue_id, minute) DO UPDATE SET count = issue_counts.count + excluded.count`,
-			k[0], k[1], n); err != nil {
-			return fmt.Errorf("count issue events: %w", err)
+		fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s", conflict, update)
+		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("update %s: %w", table, err)
 		}
-	}
-	for k, n := range a.projMin {
-		if err := addProjectCount(ctx, q, k.project, k.minute, k.category, k.outcome, n); err != nil {
-			return err
-		}
-	}
-	for k, r := range a.releases {
-		if err := upsertRelease(ctx, q, k, r); err != nil {
-			return err
-		}
+		rows = rows[n:]
 	}
 	return nil
 }
 
-// addProjectCount adds to a project's per-minute count of a data category
-// (error, transaction, attachment, session…) and outcome (accepted,
-// rate_limited, invalid, client_discard…).
-func addProjectCount(ctx context.Context, q querier, projectID, minute int64, category, outcome string, n int64) error {
-	if _, err := q.exec(ctx, `INSERT INTO project_counts (project_id, minute, category, outcome, count)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (project_id, minute, category, outcome) DO UPDATE SET count = project_counts.count + excluded.count`,
-		projectID, minute, category, outcome, n); err != nil {
-		return fmt.Errorf("count %s %s: %w", outcome, category, err)
+func (a *aggregates) flush(ctx context.Context, q querier) error {
+	tagRows := make([][]any, 0, len(a.tags))
+	for k, c := range a.tags {
+		tagRows = append(tagRows, []any{k.issue, k.key, k.value, c.n, c.first, c.last})
+	}
+	// A stable order keeps concurrent writers (PostgreSQL) from locking the
+	// same rows in different orders.
+	sort.Slice(tagRows, func(i, j int) bool {
+		a, b := tagRows[i], tagRows[j]
+		if a[0].(int64) != b[0].(int64) {
+			return a[0].(int64) < b[0].(int64)
+		}
+		if a[1].(string) != b[1].(string) {
+			return a[1].(string) < b[1].(string)
+		}
+		return a[2].(string) < b[2].(string)
+	})
+	if err := upsertRows(ctx, q, "issue_tags", []string{"issue_id", "key", "value", "times_seen", "first_seen", "last_seen"},
+		"issue_id, key, value", `times_seen = issue_tags.times_seen + excluded.times_seen,
+			first_seen = CASE WHEN excluded.first_seen < issue_tags.first_seen THEN excluded.first_seen ELSE issue_tags.first_seen END,
+			last_seen = CASE WHEN excluded.last_seen > issue_tags.last_seen THEN excluded.last_seen ELSE issue_tags.last_seen END`,
+		tagRows); err != nil {
+		return err
+	}
+	countRows := make([][]any, 0, len(a.issueMin))
+	for k, n := range a.issueMin {
+		countRows = append(countRows, []any{k[0], k[1], n})
+	}
+	sort.Slice(countRows, func(i, j int) bool {
+		a, b := countRows[i], countRows[j]
+		return a[0].(int64) < b[0].(int64) || a[0].(int64) == b[0].(int64) && a[1].(int64) < b[1].(int64)
+	})
+	if err := upsertRows(ctx, q, "issue_counts", []string{"issue_id", "minute", "count"}, "issue_id, minute",
+		"count = issue_counts.count + excluded.count", countRows); err != nil {
+		return err
+	}
+	projRows := make([][]any, 0, len(a.projMin))
+	for k, n := range a.projMin {
+		projRows = append(projRows, []any{k.project, k.minute, k.category, k.outcome, n})
+	}
+	sort.Slice(projRows, func(i, j int) bool { return fmt.Sprint(projRows[i][:4]) < fmt.Sprint(projRows[j][:4]) })
+	if err := upsertRows(ctx, q, "project_counts", []string{"project_id", "minute", "category", "outcome", "count"},
+		"project_id, minute, category, outcome", "count = project_counts.count + excluded.count", projRows); err != nil {
+		return err
+	}
+	keys := make([]releaseKey, 0, len(a.releases))
+	for k := range a.releases {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+	for _, k := range keys {
+		if err := upsertRelease(ctx, q, k, a.releases[k]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

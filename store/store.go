@@ -137,11 +137,15 @@ func sqlitePath(dbURL, dataDir string) (string, error) {
 func (s *Store) openSQLite(ctx context.Context, path string) error {
 	s.engine = SQLite
 	s.addr = "sqlite:" + path
-	// WAL lets readers run beside the one writer; synchronous=FULL makes a
-	// commit durable before Tocsin acknowledges it; busy_timeout covers
-	// another process (a CLI command) holding the write lock for a moment.
+	// WAL lets readers run beside the one writer. synchronous=NORMAL: in WAL
+	// mode a commit is written to the log before it returns, so it survives
+	// the process being killed (what Tocsin promises for an acknowledged
+	// event); only an operating-system crash or power loss may lose the
+	// last commits, and the database stays consistent. FULL would add an
+	// fsync to every group commit. busy_timeout covers another process (a
+	// CLI command) holding the write lock for a moment.
 	common := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_time_format=sqlite"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
 	w, err := sql.Open("sqlite", common+"&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("open %s: %w", s.addr, err)
@@ -238,7 +242,7 @@ func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if err := fn(counting{sqlQuerier{tx}, s}); err != nil {
+	if err := fn(counting{&txQuerier{tx: tx, stmts: map[string]*sql.Stmt{}}, s}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
