@@ -396,3 +396,44 @@ func (s *Store) IssueLinks(ctx context.Context, issueID int64) ([]*IssueLink, er
 	}
 	return out, rs.Err()
 }
+
+// DeliveryAttempt is one row of a delivery's log.
+type DeliveryAttempt struct {
+	ID          int64
+	Started     time.Time
+	Duration    time.Duration
+	StatusCode  int
+	Outcome     string
+	Reason      string
+	Error       string
+	NextAttempt *time.Time
+}
+
+// DeliveryGet returns a delivery of the organization with its attempts,
+// oldest first.
+func (s *Store) DeliveryGet(ctx context.Context, orgID, id int64) (*Delivery, []*DeliveryAttempt, error) {
+	d, err := scanDelivery(s.r.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
+		WHERE d.organization_id = $1 AND d.id = $2`, orgID, id))
+	if err != nil {
+		return nil, nil, notFound(err, fmt.Sprintf("delivery %d", id))
+	}
+	rs, err := s.r.query(ctx, `SELECT id, started, duration_ms, status_code, outcome, reason, error, next_attempt
+		FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id LIMIT 1000`, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("attempts of delivery %d: %w", id, err)
+	}
+	defer rs.Close()
+	var out []*DeliveryAttempt
+	for rs.Next() {
+		var (
+			a  DeliveryAttempt
+			ms int64
+		)
+		if err := rs.Scan(&a.ID, &a.Started, &ms, &a.StatusCode, &a.Outcome, &a.Reason, &a.Error, &a.NextAttempt); err != nil {
+			return nil, nil, fmt.Errorf("attempts of delivery %d: %w", id, err)
+		}
+		a.Duration = time.Duration(ms) * time.Millisecond
+		out = append(out, &a)
+	}
+	return d, out, rs.Err()
+}

@@ -91,6 +91,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("DELETE /api/0/organizations/{org}/integrations/{integration}/{$}", h.org(h.integrationDelete, integrationWrite...))
 	handle("POST /api/0/organizations/{org}/integrations/{integration}/test/{$}", h.org(h.integrationTest, integrationWrite...))
 	handle("GET /api/0/organizations/{org}/deliveries/{$}", h.org(h.deliveryList, orgRead...))
+	handle("GET /api/0/organizations/{org}/deliveries/{delivery}/{$}", h.org(h.deliveryGet, orgRead...))
 	handle("POST /api/0/organizations/{org}/deliveries/{delivery}/retry/{$}", h.org(h.deliveryRetry, integrationWrite...))
 
 	handle("GET /api/0/organizations/{org}/releases/{$}", h.org(h.releaseList, projectRead...))

@@ -384,3 +384,39 @@ func (h *Handler) deliveryRetry(w http.ResponseWriter, r *http.Request, or *orgR
 	}
 	writeJSON(w, http.StatusAccepted, deliveryToJSON(d))
 }
+
+type attemptJSON struct {
+	ID          string     `json:"id"`
+	DateStarted time.Time  `json:"dateStarted"`
+	DurationMS  int64      `json:"durationMs"`
+	Status      int        `json:"httpStatus"`
+	Outcome     string     `json:"outcome"`
+	Reason      *string    `json:"reason"`
+	Error       *string    `json:"error"`
+	NextAttempt *time.Time `json:"nextAttempt"`
+}
+
+// deliveryGet answers one delivery with its attempts, the log people read
+// to see what a service answered each time.
+func (h *Handler) deliveryGet(w http.ResponseWriter, r *http.Request, or *orgRequest) {
+	did, err := strconv.ParseInt(r.PathValue("delivery"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "The requested resource does not exist")
+		return
+	}
+	d, attempts, err := h.store.DeliveryGet(r.Context(), or.org.ID, did)
+	if err != nil {
+		h.fail(w, r, err, "")
+		return
+	}
+	out := struct {
+		deliveryJSON
+		AttemptLog []attemptJSON `json:"attemptLog"`
+	}{deliveryJSON: deliveryToJSON(d), AttemptLog: []attemptJSON{}}
+	for _, a := range attempts {
+		out.AttemptLog = append(out.AttemptLog, attemptJSON{ID: id(a.ID), DateStarted: a.Started,
+			DurationMS: a.Duration.Milliseconds(), Status: a.StatusCode, Outcome: a.Outcome,
+			Reason: optional(a.Reason), Error: optional(a.Error), NextAttempt: a.NextAttempt})
+	}
+	writeJSON(w, http.StatusOK, out)
+}

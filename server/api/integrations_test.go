@@ -541,6 +541,15 @@ func TestIntegrations_Deliveries(t *testing.T) {
 			t.Errorf("paged deliveries %v, want %v", paged, ids)
 		}
 
+		// One delivery with its attempt log.
+		v = e.want(t, http.StatusOK, "GET", deliveriesPath(a)+ids[6]+"/", a.token, nil)
+		if get(v, "id") != ids[6] || get(v, "attemptLog", 0, "outcome") != "failed" ||
+			get(v, "attemptLog", 0, "httpStatus") != 401.0 || get(v, "attemptLog", 0, "reason") != "auth" ||
+			get(v, "attemptLog", 0, "error") != "HTTP 401 (permanent, auth): refused" {
+			t.Errorf("delivery %s with its attempts: %v", ids[6], v)
+		}
+		wantDetail(t, e.want(t, http.StatusNotFound, "GET", deliveriesPath(a)+"999999/", a.token, nil))
+
 		// Retry: pending again at once.
 		code, _, body := e.raw(t, "POST", deliveriesPath(a)+ids[6]+"/retry/", a.token, nil)
 		if code != http.StatusAccepted {
@@ -596,12 +605,14 @@ func TestIntegrations_Tenancy(t *testing.T) {
 			{"POST", integrationsPath(a) + aID + "/test/", nil},
 			{"GET", deliveriesPath(a), nil},
 			{"POST", deliveriesPath(a) + aDelivery + "/retry/", nil},
+			{"GET", deliveriesPath(a) + aDelivery + "/", nil},
 			// Acme's ids under globex's own organization.
 			{"GET", integrationsPath(b) + aID + "/", nil},
 			{"PUT", integrationsPath(b) + aID + "/", update},
 			{"DELETE", integrationsPath(b) + aID + "/", nil},
 			{"POST", integrationsPath(b) + aID + "/test/", nil},
 			{"POST", deliveriesPath(b) + aDelivery + "/retry/", nil},
+			{"GET", deliveriesPath(b) + aDelivery + "/", nil},
 		} {
 			wantDetail(t, e.want(t, http.StatusNotFound, tc.method, tc.path, b.token, tc.body))
 		}
