@@ -307,6 +307,9 @@ func (h *Handler) checkActionTargets(ctx context.Context, or *orgRequest, action
 			addError(fe, "actions", "%s: %q is not an integration of this organization.", want.field, ref)
 		case want.provider != "" && in.Provider != want.provider:
 			addError(fe, "actions", "%s: integration %d is a %s integration, not %s.", want.field, n, in.Provider, want.provider)
+		case in.Provider == "sentry":
+			// The Sentry bridge only takes webhooks in; it cannot notify.
+			addError(fe, "actions", "%s: integration %d is a Sentry bridge, which cannot send notifications.", want.field, n)
 		}
 	}
 	return nil
