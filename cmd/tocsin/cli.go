@@ -89,7 +89,7 @@ config file (tocsin init writes one), then defaults.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	registerFlags(root.PersistentFlags())
 	root.AddCommand(c.runCommand(), c.initCommand(), c.upgradeCommand(), c.createUserCommand(),
-		c.tokenCommand(), c.checkCommand())
+		c.tokenCommand(), c.checkCommand(), c.benchCommand())
 	return root
 }
 
