@@ -110,7 +110,22 @@ func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
 	if err != nil {
 		return err
 	}
+	// Rules that fired for the issue within their frequency cannot fire
+	// now: skip them instead of evaluating them and losing RuleFire's
+	// compare-and-set, which stays the authority.
+	lastFired, err := e.store.RuleLastFired(ctx, act.Issue.ID)
+	if err != nil {
+		return err
+	}
+	loaded := &loadedEvent{}
+	var firings []*store.RuleFiring
 	for _, r := range rules {
+		if act.Kind == kindSweep && !r.countsVolume() {
+			continue // the sweep is for frequency conditions only
+		}
+		if last, ok := lastFired[r.ID]; ok && act.Now.Before(last.Add(time.Duration(r.Frequency)*time.Minute)) {
+			continue
+		}
 		e.evaluated.Inc()
 		var muted []string
 		everyone := false
@@ -124,7 +139,7 @@ func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
 		if everyone {
 			continue
 		}
-		c := &evalCtx{ctx: ctx, store: e.store, act: act, rule: r}
+		c := &evalCtx{ctx: ctx, store: e.store, act: act, rule: r, loaded: loaded}
 		ok, err := c.matches()
 		if err != nil {
 			if isStoreError(err) {
@@ -140,11 +155,13 @@ func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
 		if !ok {
 			continue
 		}
-		if err := e.fire(ctx, c, strings.Join(muted, " ")); err != nil {
+		f, err := e.firing(c, strings.Join(muted, " "))
+		if err != nil {
 			return err
 		}
+		firings = append(firings, f)
 	}
-	return nil
+	return e.fire(ctx, act, firings)
 }
 
 // ruleError is a rule's own fault (a bad regular expression, say), which
@@ -160,7 +177,8 @@ func isStoreError(err error) bool {
 // filters (filterMatch).
 func (c *evalCtx) matches() (bool, error) {
 	r := c.rule
-	if r.Environment != "" {
+	// A sweep has no event; its counts are the rule's environment's.
+	if r.Environment != "" && c.act.Kind != kindSweep {
 		ev, err := c.event()
 		if err != nil {
 			return false, err
@@ -168,6 +186,15 @@ func (c *evalCtx) matches() (bool, error) {
 		if ev == nil || ev.Environment != r.Environment {
 			return false, nil
 		}
+	}
+	// Both folds are pure, so their order is free: when the conditions
+	// count over time, the filters (which read the event, loaded once)
+	// go first and spare the counts when they fail.
+	if r.countsVolume() && len(r.Filters) > 0 {
+		if ok, err := combine(r.FilterMatch, r.Filters, c.filter); err != nil || !ok {
+			return false, err
+		}
+		return combine(r.ActionMatch, r.Conditions, c.condition)
 	}
 	ok, err := combine(r.ActionMatch, r.Conditions, c.condition)
 	if err != nil || !ok {
@@ -177,6 +204,18 @@ func (c *evalCtx) matches() (bool, error) {
 		return true, nil
 	}
 	return combine(r.FilterMatch, r.Filters, c.filter)
+}
+
+// countsVolume reports whether the rule has a condition on counts over
+// time, which the sweep checks.
+func (r *Rule) countsVolume() bool {
+	for _, n := range r.Conditions {
+		switch n.ID {
+		case EventFrequency, UserFrequency, PercentSessions:
+			return true
+		}
+	}
+	return false
 }
 
 // combine folds nodes by a match mode: all, any, none.
@@ -198,31 +237,43 @@ func combine(mode string, nodes []Node, eval func(Node) (bool, error)) (bool, er
 	return mode != MatchAny, nil
 }
 
-// fire records the firing and its notification requests, unless the rule
-// fired for this issue within its frequency.
-func (e *Engine) fire(ctx context.Context, c *evalCtx, muted string) error {
+// firing is what a matched rule records: its actions as notification
+// requests for the activity's issue and event.
+func (e *Engine) firing(c *evalCtx, muted string) (*store.RuleFiring, error) {
 	if _, err := c.event(); err != nil {
-		return err
+		return nil, err
 	}
 	actions := make([]string, 0, len(c.rule.Actions))
 	for _, a := range c.rule.Actions {
 		b, err := json.Marshal(a)
 		if err != nil {
-			return fmt.Errorf("rule %d action: %w", c.rule.ID, err)
+			return nil, fmt.Errorf("rule %d action: %w", c.rule.ID, err)
 		}
 		actions = append(actions, string(b))
 	}
-	fired, err := e.store.RuleFire(ctx, &store.RuleFiring{
-		RuleID: c.rule.ID, ProjectID: c.act.Issue.ProjectID, IssueID: c.act.Issue.ID, EventID: c.evID,
+	return &store.RuleFiring{
+		RuleID: c.rule.ID, ProjectID: c.act.Issue.ProjectID, IssueID: c.act.Issue.ID, EventID: c.loaded.id,
 		Reason: c.act.Kind, Frequency: time.Duration(c.rule.Frequency) * time.Minute, At: c.act.Now,
 		Actions: actions, MutedUsers: muted,
-	})
+	}, nil
+}
+
+// fire records the firings of one activity and their notification
+// requests in one transaction, each unless its rule fired for the issue
+// within its frequency.
+func (e *Engine) fire(ctx context.Context, act *Activity, firings []*store.RuleFiring) error {
+	if len(firings) == 0 {
+		return nil
+	}
+	fired, err := e.store.RulesFire(ctx, firings)
 	if err != nil {
 		return err
 	}
-	if fired {
-		e.fired.Inc()
-		e.log.Info("rule fired", "rule", c.rule.ID, "issue", c.act.Issue.ID, "reason", c.act.Kind)
+	for i, ok := range fired {
+		if ok {
+			e.fired.Inc()
+			e.log.Info("rule fired", "rule", firings[i].RuleID, "issue", act.Issue.ID, "reason", act.Kind)
+		}
 	}
 	return nil
 }

@@ -25,24 +25,38 @@ type Activity struct {
 // kindSweep marks the periodic evaluation of frequency conditions.
 const kindSweep = "sweep"
 
-// evalCtx carries one activity through one rule, loading the event at
-// most once.
+// evalCtx carries one activity through one rule.
 type evalCtx struct {
-	ctx    context.Context
-	store  *store.Store
-	act    *Activity
-	rule   *Rule
+	ctx   context.Context
+	store *store.Store
+	act   *Activity
+	rule  *Rule
+	// loaded is what the activity's rules share: its event, loaded at
+	// most once, and the counts already read.
+	loaded *loadedEvent
+}
+
+type loadedEvent struct {
 	ev     *event.Event
-	evID   string
-	loaded bool
+	id     string
+	done   bool
+	counts map[countKey]int64
+}
+
+// countKey names a count of an issue's events or users over a window.
+type countKey struct {
+	users       bool
+	environment string
+	from, to    int64 // UnixNano
 }
 
 // event loads the triggering event; nil when there is none.
 func (c *evalCtx) event() (*event.Event, error) {
-	if c.loaded {
-		return c.ev, nil
+	l := c.loaded
+	if l.done {
+		return l.ev, nil
 	}
-	c.loaded = true
+	l.done = true
 	if c.act.EventRowID == 0 {
 		return nil, nil
 	}
@@ -54,7 +68,7 @@ func (c *evalCtx) event() (*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read event %s: %w", se.EventID, err)
 	}
-	c.ev, c.evID = ev, se.EventID
+	l.ev, l.id = ev, se.EventID
 	return ev, nil
 }
 
@@ -84,6 +98,11 @@ func (c *evalCtx) condition(n Node) (bool, error) {
 	return false, &ruleError{fmt.Errorf("unknown condition %q", n.ID)}
 }
 
+// justAfter ends a count's [from, to) window just after now, so that the
+// event received at now counts. Stored times keep microseconds: a
+// nanosecond later is the same time on PostgreSQL.
+const justAfter = time.Microsecond
+
 // frequency: more than value events (or users) in the interval; with
 // comparisonType percent, more than value percent higher than the same
 // interval comparisonInterval earlier.
@@ -94,13 +113,10 @@ func (c *evalCtx) frequency(n Node) (bool, error) {
 	interval := frequencyIntervals[n.str("interval")]
 	value, _ := strconv.ParseFloat(n.str("value"), 64)
 	count := func(from, to time.Time) (int64, error) {
-		if n.ID == UserFrequency {
-			return c.store.IssueUserCount(c.ctx, c.act.Issue.ID, c.rule.Environment, from, to)
-		}
-		return c.store.IssueEventCount(c.ctx, c.act.Issue.ID, c.rule.Environment, from, to)
+		return c.count(n.ID == UserFrequency, from, to)
 	}
 	now := c.act.Now
-	cur, err := count(now.Add(-interval), now.Add(time.Nanosecond))
+	cur, err := count(now.Add(-interval), now.Add(justAfter))
 	if err != nil {
 		return false, err
 	}
@@ -118,6 +134,31 @@ func (c *evalCtx) frequency(n Node) (bool, error) {
 	return float64(cur-prev)/float64(prev)*100 > value, nil
 }
 
+// count reads the issue's events (or users) in [from, to) in the rule's
+// environment, once per activity: rules with the same window share it.
+func (c *evalCtx) count(users bool, from, to time.Time) (int64, error) {
+	l := c.loaded
+	k := countKey{users: users, environment: c.rule.Environment, from: from.UnixNano(), to: to.UnixNano()}
+	if n, ok := l.counts[k]; ok {
+		return n, nil
+	}
+	var n int64
+	var err error
+	if users {
+		n, err = c.store.IssueUserCount(c.ctx, c.act.Issue.ID, c.rule.Environment, from, to)
+	} else {
+		n, err = c.store.IssueEventCount(c.ctx, c.act.Issue.ID, c.rule.Environment, from, to)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if l.counts == nil {
+		l.counts = map[countKey]int64{}
+	}
+	l.counts[k] = n
+	return n, nil
+}
+
 // percentSessions: the issue's events are more than value percent of the
 // project's sessions in the interval.
 func (c *evalCtx) percentSessions(n Node) (bool, error) {
@@ -131,7 +172,7 @@ func (c *evalCtx) percentSessions(n Node) (bool, error) {
 	if err != nil || sessions == 0 {
 		return false, err
 	}
-	events, err := c.store.IssueEventCount(c.ctx, c.act.Issue.ID, c.rule.Environment, now.Add(-interval), now.Add(time.Nanosecond))
+	events, err := c.count(false, now.Add(-interval), now.Add(justAfter))
 	if err != nil {
 		return false, err
 	}
@@ -169,7 +210,9 @@ func (c *evalCtx) filter(n Node) (bool, error) {
 		return false, nil
 	case IssueCategory:
 		cat := "1"
-		if strings.HasPrefix(is.Logger, "monitor") {
+		// Cron failure events (monitors.FailureEvent) have the logger
+		// "monitor"; an SDK's logger named "monitoring.x" is an error's.
+		if is.Logger == "monitor" {
 			cat = "4"
 		}
 		return cat == n.str("value"), nil

@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -130,13 +131,15 @@ func checkField(n *Node, f field) string {
 	case "number":
 		s := n.str(f.Name)
 		x, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(x) {
 			return fmt.Sprintf("%q is not a number.", s)
 		}
 		if x < f.Min || x > f.Max {
 			return fmt.Sprintf("Must be between %g and %g.", f.Min, f.Max)
 		}
-		n.Fields[f.Name] = json.Number(s)
+		// ParseFloat takes "+5" and "0x1p4", which are no JSON numbers:
+		// store the number as JSON writes it.
+		n.Fields[f.Name] = json.Number(strconv.FormatFloat(x, 'f', -1, 64))
 	case "choice":
 		s := n.str(f.Name)
 		if !slices.ContainsFunc(f.Choices, func(c [2]string) bool { return c[0] == s }) {

@@ -115,3 +115,26 @@ func (s *Store) ProjectsWithActiveRules(ctx context.Context) ([]int64, error) {
 	}
 	return out, rs.Err()
 }
+
+// RuleLastFired returns when each rule last fired for the issue, so that
+// the engine skips rules still within their frequency. RuleFire's
+// compare-and-set decides; this is a read to spare the work.
+func (s *Store) RuleLastFired(ctx context.Context, issueID int64) (map[int64]time.Time, error) {
+	rs, err := s.r.query(ctx, `SELECT rule_id, last_fired FROM rule_fires WHERE issue_id = $1`, issueID)
+	if err != nil {
+		return nil, fmt.Errorf("rules fired for issue %d: %w", issueID, err)
+	}
+	defer rs.Close()
+	out := map[int64]time.Time{}
+	for rs.Next() {
+		var (
+			id int64
+			at time.Time
+		)
+		if err := rs.Scan(&id, &at); err != nil {
+			return nil, fmt.Errorf("rules fired for issue %d: %w", issueID, err)
+		}
+		out[id] = at
+	}
+	return out, rs.Err()
+}

@@ -256,34 +256,55 @@ type RuleFiring struct {
 // once. The fire history and one notification request per action are
 // written in the same transaction. It reports whether the rule fired.
 func (s *Store) RuleFire(ctx context.Context, f *RuleFiring) (bool, error) {
-	fired := false
+	fired, err := s.RulesFire(ctx, []*RuleFiring{f})
+	if err != nil {
+		return false, err
+	}
+	return fired[0], nil
+}
+
+// RulesFire records the firings of one activity in one transaction, each
+// as RuleFire does, so that the rules an activity fires cost one commit
+// beside ingest's. It reports which fired.
+func (s *Store) RulesFire(ctx context.Context, fs []*RuleFiring) ([]bool, error) {
+	fired := make([]bool, len(fs))
 	err := s.tx(ctx, func(q querier) error {
-		at := f.At.UTC()
-		n, err := q.exec(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired) VALUES ($1, $2, $3)
-			ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired = excluded.last_fired
-			WHERE rule_fires.last_fired <= $4`, f.RuleID, f.IssueID, at, at.Add(-f.Frequency))
-		if err != nil {
-			return fmt.Errorf("fire rule %d: %w", f.RuleID, err)
-		}
-		if n == 0 {
-			return nil
-		}
-		fired = true
-		var fireID int64
-		if err := q.queryRow(ctx, `INSERT INTO rule_fire_history (rule_id, issue_id, event_id, reason, date_created)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`, f.RuleID, f.IssueID, f.EventID, f.Reason, at).Scan(&fireID); err != nil {
-			return fmt.Errorf("record firing of rule %d: %w", f.RuleID, err)
-		}
-		for _, a := range f.Actions {
-			if _, err := q.exec(ctx, `INSERT INTO notifications (project_id, rule_id, issue_id, fire_id, event_id,
-				action, reason, muted_users, date_created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				f.ProjectID, f.RuleID, f.IssueID, fireID, f.EventID, a, f.Reason, f.MutedUsers, at); err != nil {
-				return fmt.Errorf("request notification of rule %d: %w", f.RuleID, err)
+		for i, f := range fs {
+			ok, err := ruleFire(ctx, q, f)
+			if err != nil {
+				return err
 			}
+			fired[i] = ok
 		}
 		return nil
 	})
 	return fired, err
+}
+
+func ruleFire(ctx context.Context, q querier, f *RuleFiring) (bool, error) {
+	at := f.At.UTC()
+	n, err := q.exec(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired) VALUES ($1, $2, $3)
+		ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired = excluded.last_fired
+		WHERE rule_fires.last_fired <= $4`, f.RuleID, f.IssueID, at, at.Add(-f.Frequency))
+	if err != nil {
+		return false, fmt.Errorf("fire rule %d: %w", f.RuleID, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	var fireID int64
+	if err := q.queryRow(ctx, `INSERT INTO rule_fire_history (rule_id, issue_id, event_id, reason, date_created)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, f.RuleID, f.IssueID, f.EventID, f.Reason, at).Scan(&fireID); err != nil {
+		return false, fmt.Errorf("record firing of rule %d: %w", f.RuleID, err)
+	}
+	for _, a := range f.Actions {
+		if _, err := q.exec(ctx, `INSERT INTO notifications (project_id, rule_id, issue_id, fire_id, event_id,
+			action, reason, muted_users, date_created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			f.ProjectID, f.RuleID, f.IssueID, fireID, f.EventID, a, f.Reason, f.MutedUsers, at); err != nil {
+			return false, fmt.Errorf("request notification of rule %d: %w", f.RuleID, err)
+		}
+	}
+	return true, nil
 }
 
 // FireGroup is one issue in a rule's fire history, as Sentry's

@@ -163,14 +163,14 @@ func (h *Handler) issueJSON(ctx context.Context, ic *issueContext, is *store.Iss
 }
 
 func issueType(is *store.Issue) string {
-	if strings.HasPrefix(is.Logger, "monitor") {
+	if is.Logger == "monitor" { // monitors.FailureEvent's
 		return "monitor_check_in_failure"
 	}
 	return "error"
 }
 
 func issueCategory(is *store.Issue) string {
-	if strings.HasPrefix(is.Logger, "monitor") {
+	if is.Logger == "monitor" { // monitors.FailureEvent's
 		return "cron"
 	}
 	return "error"
