@@ -240,8 +240,14 @@ func combine(mode string, nodes []Node, eval func(Node) (bool, error)) (bool, er
 // firing is what a matched rule records: its actions as notification
 // requests for the activity's issue and event.
 func (e *Engine) firing(c *evalCtx, muted string) (*store.RuleFiring, error) {
-	if _, err := c.event(); err != nil {
-		return nil, err
+	// The notification needs only the event's id; reading it costs a lookup
+	// where loading the event costs decompressing and parsing it.
+	if l := c.loaded; !l.done && l.id == "" && c.act.EventRowID != 0 {
+		id, err := e.store.EventIDByRowID(c.ctx, c.act.EventRowID)
+		if err != nil {
+			return nil, err
+		}
+		l.id = id
 	}
 	actions := make([]string, 0, len(c.rule.Actions))
 	for _, a := range c.rule.Actions {

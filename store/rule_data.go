@@ -138,3 +138,13 @@ func (s *Store) RuleLastFired(ctx context.Context, issueID int64) (map[int64]tim
 	}
 	return out, rs.Err()
 }
+
+// EventIDByRowID returns an event's id by its row id, for the engine,
+// without reading the event itself.
+func (s *Store) EventIDByRowID(ctx context.Context, rowID int64) (string, error) {
+	var id string
+	if err := s.r.queryRow(ctx, `SELECT event_id FROM events WHERE id = $1`, rowID).Scan(&id); err != nil {
+		return "", notFound(err, fmt.Sprintf("event %d", rowID))
+	}
+	return id, nil
+}
