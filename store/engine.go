@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -54,6 +55,88 @@ type sqlQuerier struct {
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	}
+}
+
+// dbQuerier runs queries on a SQLite connection pool (the readers),
+// preparing each statement once: database/sql keeps a prepared statement
+// on every connection it was used on, and parsing SQL was a quarter of the
+// rules engine's reads. Statement texts that vary (IN lists of any
+// length) are prepared once each up to a bound, then run unprepared.
+type dbQuerier struct {
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the prepared statements kept per pool.
+const maxCachedStmts = 512
+
+func (d *dbQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	d.mu.Lock()
+	st, ok := d.stmts[query]
+	full := len(d.stmts) >= maxCachedStmts
+	d.mu.Unlock()
+	if ok || full {
+		return st, nil
+	}
+	st, err := d.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if prev, ok := d.stmts[query]; ok {
+		_ = st.Close()
+		st = prev
+	} else {
+		d.stmts[query] = st
+	}
+	d.mu.Unlock()
+	return st, nil
+}
+
+func (d *dbQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	st, err := d.stmt(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	var res sql.Result
+	if st == nil {
+		res, err = d.db.ExecContext(ctx, query, args...)
+	} else {
+		res, err = st.ExecContext(ctx, args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (d *dbQuerier) query(ctx context.Context, query string, args ...any) (rows, error) {
+	st, err := d.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	var r *sql.Rows
+	if st == nil {
+		r, err = d.db.QueryContext(ctx, query, args...)
+	} else {
+		r, err = st.QueryContext(ctx, args...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{r}, nil
+}
+
+func (d *dbQuerier) queryRow(ctx context.Context, query string, args ...any) row {
+	st, err := d.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	if st == nil {
+		return d.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // txQuerier runs queries in a SQLite transaction, preparing each distinct

@@ -166,7 +166,7 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	r.SetMaxIdleConns(8)
 	s.writer, s.reader = w, r
 	s.w = counting{sqlQuerier{w}, s}
-	s.r = counting{sqlQuerier{r}, s}
+	s.r = counting{&dbQuerier{db: r, stmts: map[string]*sql.Stmt{}}, s}
 	return nil
 }
 
