@@ -69,7 +69,9 @@ func New(cfg Config, st *store.Store, reg *prometheus.Registry, log *slog.Logger
 		a := api.New(st, cfg.BaseURL, log)
 		if cfg.Integrations != nil {
 			a.SetIntegrations(cfg.Integrations)
-			webhooks.New(st, cfg.Integrations.Box, cfg.BaseURL, log).Register(mux)
+			wh := webhooks.New(st, cfg.Integrations.Box, cfg.BaseURL, log)
+			wh.SetProviders(cfg.Integrations.Providers)
+			wh.Register(mux)
 		}
 		a.Register(mux)
 		handler = a.WithNotFound(mux)

@@ -28,12 +28,17 @@ const maxBody = 5 << 20
 
 // Handler serves the inbound webhooks.
 type Handler struct {
-	store   *store.Store
-	box     *integrations.SecretBox
-	baseURL string
-	log     *slog.Logger
-	now     func() time.Time
+	store     *store.Store
+	box       *integrations.SecretBox
+	baseURL   string
+	log       *slog.Logger
+	now       func() time.Time
+	providers map[string]*integrations.Provider
 }
+
+// SetProviders lets the handler call services back (Slack's users.info to
+// find who pressed a button).
+func (h *Handler) SetProviders(p map[string]*integrations.Provider) { h.providers = p }
 
 // New returns the webhook handler.
 func New(st *store.Store, box *integrations.SecretBox, baseURL string, log *slog.Logger) *Handler {
@@ -199,19 +204,28 @@ func (h *Handler) slack(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusNotFound, "no such issue")
 		return
 	}
-	kind := ""
+	// Who pressed: the Tocsin member with the Slack user's email, when
+	// Slack tells it (users.info) and the organization has them.
+	actor := h.slackActor(r.Context(), in, secrets(in, h.box), act.UserID)
+	var (
+		kind string
+		u    *store.IssueUpdate
+	)
 	switch act.ActionID {
 	case slack.ActionResolve:
-		err, kind = h.setStatus(r.Context(), in.OrganizationID, act.IssueID, store.StatusResolved, store.IgnoreOptions{}), integrations.KindResolved
+		kind, u = integrations.KindResolved, &store.IssueUpdate{Status: ptr(store.StatusResolved)}
 	case slack.ActionIgnore:
-		err, kind = h.setStatus(r.Context(), in.OrganizationID, act.IssueID, store.StatusIgnored, store.IgnoreOptions{}), integrations.KindIgnored
-	default:
-		// Assigning needs the Slack user's Tocsin account, found by email
-		// through users.info; until then the press is acknowledged only.
-		w.WriteHeader(http.StatusOK)
-		return
+		kind, u = integrations.KindIgnored, &store.IssueUpdate{Status: ptr(store.StatusIgnored)}
+	default: // assign to me
+		if actor == nil {
+			// Nobody to assign: Slack gave no email of a member.
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		kind, u = integrations.KindAssigned, &store.IssueUpdate{Assign: true, AssigneeUserID: actor}
 	}
-	if err != nil {
+	u.ActorID, u.At = actor, h.now().UTC()
+	if err := h.apply(r.Context(), in.OrganizationID, act.IssueID, u); err != nil {
 		h.fail(w, err)
 		return
 	}
@@ -238,6 +252,75 @@ func (h *Handler) slack(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("queueing the Slack message update failed", "err", err)
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// apply makes a change unless the issue already is that way (a change
+// Tocsin itself made coming back must not loop or add history).
+func (h *Handler) apply(ctx context.Context, orgID, issueID int64, u *store.IssueUpdate) error {
+	is, err := h.store.IssueGet(ctx, orgID, issueID)
+	if err != nil {
+		return err
+	}
+	if u.Status != nil && is.Status == *u.Status {
+		return nil
+	}
+	if u.Assign && u.AssigneeUserID != nil && is.AssigneeUserID != nil && *is.AssigneeUserID == *u.AssigneeUserID {
+		return nil
+	}
+	_, err = h.store.IssuesUpdate(ctx, orgID, []int64{issueID}, u)
+	return err
+}
+
+// secrets opens an integration's sealed settings; empty when they do not open.
+func secrets(in *store.Integration, box *integrations.SecretBox) map[string]any {
+	out := map[string]any{}
+	if len(in.Secrets) == 0 {
+		return out
+	}
+	if plain, err := box.Open(in.Secrets, in.ID); err == nil {
+		_ = json.Unmarshal(plain, &out)
+	}
+	return out
+}
+
+// slackActor finds the Tocsin member who pressed a Slack button, by the
+// email Slack's users.info gives; nil when it cannot tell.
+func (h *Handler) slackActor(ctx context.Context, in *store.Integration, sec map[string]any, slackUser string) *int64 {
+	p := h.providers["slack"]
+	if p == nil || p.Build == nil || slackUser == "" {
+		return nil
+	}
+	config := map[string]any{}
+	_ = json.Unmarshal([]byte(in.Config), &config)
+	n, err := p.Build(config, sec)
+	if err != nil {
+		return nil
+	}
+	look, ok := n.(interface {
+		UserEmail(context.Context, string) (string, error)
+	})
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	email, err := look.UserEmail(ctx, slackUser)
+	if err != nil || email == "" {
+		h.log.Info("no Tocsin user for a Slack user", "slack_user", slackUser, "err", err)
+		return nil
+	}
+	users, err := h.store.MemberUsers(ctx, in.OrganizationID, nil, 0)
+	if err != nil {
+		return nil
+	}
+	for _, m := range users {
+		if strings.EqualFold(m.Email, email) && m.IsActive {
+			return &m.ID
+		}
+	}
+	return nil
 }
 
 // trelloHead answers the HEAD request Trello sends when a webhook is created.
