@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tocsin/tocsin/integrations"
@@ -34,6 +35,9 @@ type Handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	providers map[string]*integrations.Provider
+
+	mu     sync.Mutex
+	logins map[int64]cachedLogin // by integration
 }
 
 // SetProviders lets the handler call services back (Slack's users.info to
@@ -42,7 +46,8 @@ func (h *Handler) SetProviders(p map[string]*integrations.Provider) { h.provider
 
 // New returns the webhook handler.
 func New(st *store.Store, box *integrations.SecretBox, baseURL string, log *slog.Logger) *Handler {
-	return &Handler{store: st, box: box, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: time.Now}
+	return &Handler{store: st, box: box, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: time.Now,
+		logins: map[int64]cachedLogin{}}
 }
 
 // SetNow replaces the clock that judges Slack request timestamps and
@@ -155,6 +160,9 @@ func (h *Handler) github(w http.ResponseWriter, r *http.Request) {
 		}
 		if link == nil {
 			continue // a GitHub issue this integration did not make
+		}
+		if h.ownGitHubChange(r.Context(), in, ev.Sender) {
+			continue // Tocsin's own close or reopen coming back
 		}
 		if err := h.setStatus(r.Context(), in.OrganizationID, link.IssueID, status, store.IgnoreOptions{}); err != nil {
 			h.fail(w, err)
@@ -321,6 +329,52 @@ func (h *Handler) slackActor(ctx context.Context, in *store.Integration, sec map
 		}
 	}
 	return nil
+}
+
+// ownGitHubChange reports whether a GitHub event was made by the
+// integration's own token (its user's login), which Tocsin caused itself:
+// acting on it again could undo a newer change made in Tocsin meanwhile.
+// When the login cannot be read (an installation token), the "already has
+// this status" guard remains.
+func (h *Handler) ownGitHubChange(ctx context.Context, in *store.Integration, sender string) bool {
+	p := h.providers["github"]
+	if p == nil || p.Build == nil || sender == "" {
+		return false
+	}
+	h.mu.Lock()
+	login, ok := h.logins[in.ID]
+	h.mu.Unlock()
+	if !ok || login.updated != in.DateUpdated {
+		config := map[string]any{}
+		_ = json.Unmarshal([]byte(in.Config), &config)
+		n, err := p.Build(config, secrets(in, h.box))
+		if err != nil {
+			return false
+		}
+		look, isGitHub := n.(interface {
+			Login(context.Context) (string, error)
+		})
+		if !isGitHub {
+			return false
+		}
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		name, err := look.Login(lctx)
+		cancel()
+		if err != nil {
+			return false
+		}
+		login = cachedLogin{name: name, updated: in.DateUpdated}
+		h.mu.Lock()
+		h.logins[in.ID] = login
+		h.mu.Unlock()
+	}
+	return strings.EqualFold(login.name, sender)
+}
+
+// cachedLogin is the GitHub login of an integration's token.
+type cachedLogin struct {
+	name    string
+	updated time.Time
 }
 
 // trelloHead answers the HEAD request Trello sends when a webhook is created.
