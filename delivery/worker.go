@@ -130,6 +130,12 @@ func (w *Worker) deliver(ctx context.Context, d *store.Delivery) {
 	switch {
 	case err == nil:
 		a.Outcome = store.OutcomeDelivered
+		if d.IntegrationID != nil {
+			// A delivery that went through shows the integration works again.
+			if serr := w.store.IntegrationMarkHealthy(ctx, *d.IntegrationID); serr != nil {
+				w.log.Warn("marking integration healthy failed", "err", serr)
+			}
+		}
 		if res != nil {
 			a.StatusCode, a.Handle, a.URL = res.Status, res.Handle, res.URL
 			if res.Handle != "" && d.IntegrationID != nil && d.IssueID != nil {
@@ -139,7 +145,11 @@ func (w *Worker) deliver(ctx context.Context, d *store.Delivery) {
 		}
 	case errors.As(err, &pe):
 		a.Outcome, a.Reason, a.StatusCode, a.Error = store.OutcomeFailed, pe.Reason, pe.Status, err.Error()
-		if d.IntegrationID != nil && (pe.Reason == integrations.ReasonAuth || pe.Reason == integrations.ReasonConfig) {
+		// Credentials refused, settings that cannot work, or a destination
+		// that does not exist (channel, repository, list) need someone to
+		// fix the integration: say so on it.
+		if d.IntegrationID != nil && (pe.Reason == integrations.ReasonAuth || pe.Reason == integrations.ReasonConfig ||
+			pe.Reason == integrations.ReasonNotFound) {
 			if serr := w.store.IntegrationSetStatus(ctx, *d.IntegrationID, store.IntegrationUnhealthy, err.Error()); serr != nil {
 				w.log.Warn("marking integration unhealthy failed", "err", serr)
 			}
@@ -278,7 +288,9 @@ func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrat
 	}
 	is, err := w.store.IssueByID(ctx, *d.IssueID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, &integrations.PermanentError{Reason: integrations.ReasonNotFound, Err: errors.New("the issue was deleted")}
+		// Tocsin's own issue is gone, not the service's destination: this
+		// says nothing about the integration's health.
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: errors.New("the issue was deleted")}
 	}
 	if err != nil {
 		return nil, err

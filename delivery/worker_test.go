@@ -295,6 +295,7 @@ func TestWorker_PermanentFailure(t *testing.T) {
 		}{
 			{integrations.ReasonAuth, 401, true},
 			{integrations.ReasonConfig, 0, true},
+			{integrations.ReasonNotFound, 404, true}, // an unknown channel, repository or list
 			{integrations.ReasonClient, 400, false},
 		} {
 			t.Run(tc.reason, func(t *testing.T) {
@@ -531,4 +532,32 @@ func TestBackoff(t *testing.T) {
 	if d := Backoff(1 << 20); d > time.Hour*12/10 {
 		t.Errorf("Backoff(2^20) = %s", d)
 	}
+}
+
+func TestWorker_HealthyAgain(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		f := newFake()
+		in := w.integration(t, w.org, "fake", map[string]any{"service": "svc-heal"}, nil)
+		if err := w.st.IntegrationSetStatus(ctx, in.ID, store.IntegrationUnhealthy, "HTTP 401: an old token"); err != nil {
+			t.Fatal(err)
+		}
+		f.queue("svc-heal", "#x", func(*integrations.Notification) (*integrations.Result, error) {
+			return &integrations.Result{Status: 200}, nil
+		})
+		wk := w.worker(t, f, Config{})
+		w.fire(t, w.issue, t0, "", notify(in, "#x"))
+		run(t, wk)
+		if d := w.deliveryTo(t, in, "#x"); d.Status != store.DeliveryDelivered {
+			t.Fatalf("delivery %+v, want delivered", d)
+		}
+		got, err := w.st.IntegrationGet(ctx, w.org.ID, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != store.IntegrationActive || got.StatusReason != "" {
+			t.Errorf("integration %s (%q) after a delivery went through, want active", got.Status, got.StatusReason)
+		}
+	})
 }

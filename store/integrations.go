@@ -150,3 +150,16 @@ func (s *Store) IntegrationsByProvider(ctx context.Context, provider string) ([]
 	}
 	return out, rs.Err()
 }
+
+// IntegrationMarkHealthy clears an unhealthy mark after a delivery went
+// through; it writes nothing when the integration was healthy.
+func (s *Store) IntegrationMarkHealthy(ctx context.Context, id int64) error {
+	var status string
+	if err := s.r.queryRow(ctx, `SELECT status FROM integrations WHERE id = $1`, id).Scan(&status); err != nil {
+		return notFound(err, fmt.Sprintf("integration %d", id))
+	}
+	if status != IntegrationUnhealthy {
+		return nil
+	}
+	return s.IntegrationSetStatus(ctx, id, IntegrationActive, "")
+}
