@@ -149,10 +149,10 @@ func TestDeliveries_SlackResolveButton(t *testing.T) {
 		// The press, signed as Slack signs it.
 		payload, _ := json.Marshal(map[string]any{
 			"type": "block_actions", "user": map[string]any{"id": "U1", "username": "ops", "name": "ops", "team_id": "T1"},
-			"team":      map[string]any{"id": "T1"},
-			"container": map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": "C0OPS"},
-			"channel":   map[string]any{"id": "C0OPS", "name": "ops"},
-			"message":   map[string]any{"type": "message", "ts": "1700000000.000001", "text": "alert"},
+			"team":         map[string]any{"id": "T1"},
+			"container":    map[string]any{"type": "message", "message_ts": "1700000000.000001", "channel_id": "C0OPS"},
+			"channel":      map[string]any{"id": "C0OPS", "name": "ops"},
+			"message":      map[string]any{"type": "message", "ts": "1700000000.000001", "text": "alert"},
 			"response_url": "https://hooks.slack.com/actions/T1/1/x",
 			"actions": []any{map[string]any{"action_id": "resolve", "block_id": "actions", "type": "button",
 				"value": issues[0].ID, "action_ts": "1700000001.000000"}},
