@@ -437,3 +437,16 @@ func (s *Store) DeliveryGet(ctx context.Context, orgID, id int64) (*Delivery, []
 	}
 	return d, out, rs.Err()
 }
+
+// IssueLinkSet links an issue to something a service has, by hand (a
+// GitHub issue someone opened before Tocsin did): later notifications of
+// the issue then comment on it, and its webhooks reach the issue.
+func (s *Store) IssueLinkSet(ctx context.Context, l *IssueLink) error {
+	if _, err := s.w.exec(ctx, `INSERT INTO issue_links (integration_id, issue_id, target, handle, url, date_created)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (integration_id, issue_id, target)
+		DO UPDATE SET handle = excluded.handle, url = excluded.url`,
+		l.IntegrationID, l.IssueID, l.Target, l.Handle, l.URL, now()); err != nil {
+		return fmt.Errorf("link issue %d: %w", l.IssueID, err)
+	}
+	return nil
+}

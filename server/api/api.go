@@ -70,6 +70,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		handle("GET "+prefix+"/events/{$}", h.issue(h.issueEvents, eventRead...))
 		handle("GET "+prefix+"/events/{event}/{$}", h.issue(h.issueEvent, eventRead...))
 		handle("GET "+prefix+"/tags/{$}", h.issue(h.issueTags, eventRead...))
+		handle("GET "+prefix+"/links/{$}", h.issue(h.issueLinks, eventRead...))
+		handle("POST "+prefix+"/links/{$}", h.issue(h.issueLinkCreate, eventWrite...))
 	}
 	handle("GET /api/0/projects/{org}/{project}/events/{event}/{$}", h.org(h.projectEvent, eventRead...))
 
