@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,6 +224,11 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 	if err != nil {
 		return nil, err
 	}
+	if d.Provider == ProviderEmail && d.IntegrationID != nil {
+		if note.Target, err = w.emailAddresses(ctx, d); err != nil {
+			return nil, err
+		}
+	}
 	actx, cancel := context.WithTimeoutCause(ctx, w.cfg.AttemptTimeout,
 		fmt.Errorf("%s: no answer within %s", d.Provider, w.cfg.AttemptTimeout))
 	defer cancel()
@@ -373,4 +379,66 @@ func eventSummary(se *store.StoredEvent, issueURL string) *integrations.Event {
 		}
 	}
 	return out
+}
+
+// emailAddresses resolves an email integration's recipients: the rule's
+// target or the integration's "to", where "user:EMAIL" names a member and
+// "team:SLUG" a team's members (INTERFACES.md), and plain addresses stay.
+func (w *Worker) emailAddresses(ctx context.Context, d *store.Delivery) (string, error) {
+	var entries []string
+	if d.Target != "" {
+		entries = strings.Split(d.Target, ",")
+	} else {
+		in, err := w.store.IntegrationGet(ctx, d.OrganizationID, *d.IntegrationID)
+		if err != nil {
+			return "", err
+		}
+		var cfg struct {
+			To []string `json:"to"`
+		}
+		_ = json.Unmarshal([]byte(in.Config), &cfg)
+		entries = cfg.To
+	}
+	var out []string
+	add := func(a string) {
+		if a = strings.TrimSpace(a); a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	for _, e := range entries {
+		kind, ref, found := strings.Cut(strings.TrimSpace(e), ":")
+		switch {
+		case found && kind == "user":
+			users, err := w.store.MemberUsers(ctx, d.OrganizationID, nil, 0)
+			if err != nil {
+				return "", err
+			}
+			for _, u := range users {
+				if strings.EqualFold(u.Email, ref) && u.IsActive {
+					add(u.Email)
+				}
+			}
+		case found && kind == "team":
+			teamID, err := w.store.TeamIDBySlug(ctx, d.OrganizationID, ref)
+			if err != nil || teamID == 0 {
+				continue // a team renamed or removed: its members are not known
+			}
+			users, err := w.store.MemberUsers(ctx, d.OrganizationID, nil, teamID)
+			if err != nil {
+				return "", err
+			}
+			for _, u := range users {
+				if u.IsActive {
+					add(u.Email)
+				}
+			}
+		default:
+			add(e)
+		}
+	}
+	if len(out) == 0 {
+		return "", &integrations.PermanentError{Reason: integrations.ReasonNotFound,
+			Err: errors.New("email: no recipient left after resolving users and teams")}
+	}
+	return strings.Join(out, ","), nil
 }

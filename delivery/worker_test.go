@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/rules"
@@ -558,6 +561,39 @@ func TestWorker_HealthyAgain(t *testing.T) {
 		}
 		if got.Status != store.IntegrationActive || got.StatusReason != "" {
 			t.Errorf("integration %s (%q) after a delivery went through, want active", got.Status, got.StatusReason)
+		}
+	})
+}
+
+// TestWorker_EmailRecipients resolves an email integration's "to":
+// user:EMAIL for a member, team:SLUG for a team's members, plain addresses.
+func TestWorker_EmailRecipients(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		var (
+			mu  sync.Mutex
+			got []string
+		)
+		rec := &integrations.Provider{Name: "email", Build: func(config, _ map[string]any) (integrations.Notifier, error) {
+			return integrations.NotifierFunc(func(_ context.Context, n *integrations.Notification) (*integrations.Result, error) {
+				mu.Lock()
+				got = append(got, n.Target)
+				mu.Unlock()
+				return &integrations.Result{}, nil
+			}), nil
+		}}
+		in := w.integration(t, w.org, "email", map[string]any{"to": []any{
+			"user:" + strings.ToUpper(w.alice.Email), "team:web", "oncall@example.com", "user:nobody@example.com"}}, nil)
+		wk, err := New(Config{Now: w.clock.Now, BaseURL: "https://tocsin.example.com"}, w.st, w.box,
+			Registry{"email": rec}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.fire(t, w.issue, t0, "", notify(in, ""))
+		run(t, wk)
+		want := w.alice.Email + "," + w.carol.Email + ",oncall@example.com"
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("sent to %q, want %q (alice, team web's carol, the plain address; no unknown user)", got, want)
 		}
 	})
 }

@@ -241,3 +241,16 @@ func (s *Store) MemberUsers(ctx context.Context, orgID int64, userIDs []int64, t
 	}
 	return out, rs.Err()
 }
+
+// TeamIDBySlug returns a team's id in the organization, 0 when none.
+func (s *Store) TeamIDBySlug(ctx context.Context, orgID int64, slug string) (int64, error) {
+	var id int64
+	err := s.r.queryRow(ctx, `SELECT id FROM teams WHERE organization_id = $1 AND slug = $2`, orgID, slug).Scan(&id)
+	if isNoRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("team %s: %w", slug, err)
+	}
+	return id, nil
+}
