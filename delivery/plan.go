@@ -167,9 +167,18 @@ func (p *planner) emailTargets(ctx context.Context, pn *store.PendingNotificatio
 	if err != nil {
 		return nil, err
 	}
+	// People who turned alert email off for the project (or everywhere).
+	ids := make([]int64, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	optedOut, err := p.store.NotificationsMuted(ctx, pn.ProjectID, store.NotifyAlerts, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, u := range users {
-		if u.IsActive && !slices.Contains(muted, strconv.FormatInt(u.ID, 10)) && !slices.Contains(out, u.Email) {
+		if u.IsActive && !optedOut[u.ID] && !slices.Contains(muted, strconv.FormatInt(u.ID, 10)) && !slices.Contains(out, u.Email) {
 			out = append(out, u.Email)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -278,6 +279,43 @@ func TestPlanner_Idempotent(t *testing.T) {
 		}
 		if all[2].IdempotencyKey == all[0].IdempotencyKey || all[2].Target != "#ops" || !all[2].DateCreated.Equal(t0.Add(time.Hour)) {
 			t.Errorf("the second firing's delivery %+v repeats the first's key %s", all[2], all[0].IdempotencyKey)
+		}
+	})
+}
+
+// TestPlanner_NotificationSettings: members who turned alert email off for
+// the project (or everywhere, unless the project says otherwise) are left out.
+func TestPlanner_NotificationSettings(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		for _, ns := range []store.NotificationSetting{
+			{UserID: w.alice.ID, ProjectID: w.project.ID, Kind: store.NotifyAlerts, Enabled: false},
+			{UserID: w.bob.ID, ProjectID: 0, Kind: store.NotifyAlerts, Enabled: false},
+			{UserID: w.bob.ID, ProjectID: w.project.ID, Kind: store.NotifyAlerts, Enabled: true},
+			{UserID: w.carol.ID, ProjectID: 0, Kind: store.NotifyWorkflow, Enabled: false},
+		} {
+			if err := w.st.NotificationSettingSet(ctx, &ns); err != nil {
+				t.Fatal(err)
+			}
+		}
+		members, err := w.st.MemberUsers(ctx, w.org.ID, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, m := range members {
+			if m.ID != w.alice.ID && m.IsActive {
+				want = append(want, m.Email)
+			}
+		}
+		sort.Strings(want)
+		before := len(w.deliveries(t, w.org))
+		w.fire(t, w.issue, t0, "", map[string]any{"id": rules.EmailNotify, "targetType": "IssueOwners", "fallthroughType": "ActiveMembers"})
+		w.fanOut(t)
+		got := w.deliveries(t, w.org)[before:]
+		if len(got) != 1 || got[0].Target != strings.Join(want, ",") {
+			t.Errorf("emailed %+v, want %s (alice opted out here; bob opted out everywhere but in this project)", got, strings.Join(want, ","))
 		}
 	})
 }

@@ -86,6 +86,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("DELETE "+rulesPath+"{rule}/snooze/{$}", h.org(h.ruleUnsnooze, alertsWrite...))
 	handle("GET "+rulesPath+"{rule}/group-history/{$}", h.org(h.ruleGroupHistory, alertsRead...))
 
+	handle("GET /api/0/users/{user}/notification-options/{$}", h.user(h.notificationOptions))
+	handle("PUT /api/0/users/{user}/notification-options/{$}", h.user(h.notificationOptionSet))
+
 	handle("GET /api/0/organizations/{org}/integrations/{$}", h.org(h.integrationList, orgRead...))
 	handle("POST /api/0/organizations/{org}/integrations/{$}", h.org(h.integrationCreate, integrationWrite...))
 	handle("GET /api/0/organizations/{org}/integrations/{integration}/{$}", h.org(h.integrationGet, orgRead...))
