@@ -126,13 +126,19 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !strings.HasSuffix(r.URL.Path, "/") {
-		u := *r.URL
-		u.Path += "/"
-		u.RawPath = ""
-		http.Redirect(w, r, u.RequestURI(), http.StatusPermanentRedirect)
+		appendSlash(w, r)
 		return
 	}
 	writeError(w, http.StatusNotFound, "The requested resource does not exist")
+}
+
+// appendSlash redirects to the path with its trailing slash, keeping the
+// method and body (308).
+func appendSlash(w http.ResponseWriter, r *http.Request) {
+	u := *r.URL
+	u.Path += "/"
+	u.RawPath = ""
+	http.Redirect(w, r, u.RequestURI(), http.StatusPermanentRedirect)
 }
 
 // WithNotFound answers API paths that match no route of mux the way
@@ -150,10 +156,7 @@ func (h *Handler) WithNotFound(mux *http.ServeMux) http.Handler {
 					return
 				}
 				if !strings.HasSuffix(r.URL.Path, "/") {
-					u := *r.URL
-					u.Path += "/"
-					u.RawPath = ""
-					http.Redirect(w, r, u.RequestURI(), http.StatusPermanentRedirect)
+					appendSlash(w, r)
 					return
 				}
 				w = &jsonNotFound{ResponseWriter: w, method: r.Method}

@@ -110,15 +110,7 @@ func (h *Handler) bridgeIntegration(r *http.Request, id int64) (*store.Integrati
 		if in.ID != id {
 			continue
 		}
-		secrets := map[string]any{}
-		if len(in.Secrets) > 0 {
-			plain, err := h.box.Open(in.Secrets, in.ID)
-			if err != nil {
-				return nil, nil, nil
-			}
-			_ = json.Unmarshal(plain, &secrets)
-		}
-		return in, secrets, nil
+		return in, secrets(in, h.box), nil
 	}
 	return nil, nil, nil
 }

@@ -90,17 +90,7 @@ func (h *Handler) signed(ctx context.Context, provider, field string, verify fun
 	}
 	var out []*store.Integration
 	for _, in := range ins {
-		secrets := map[string]any{}
-		if len(in.Secrets) > 0 {
-			plain, err := h.box.Open(in.Secrets, in.ID)
-			if err != nil {
-				continue
-			}
-			if json.Unmarshal(plain, &secrets) != nil {
-				continue
-			}
-		}
-		secret, _ := secrets[field].(string)
+		secret, _ := secrets(in, h.box)[field].(string)
 		if secret != "" && verify(secret) {
 			out = append(out, in)
 		}
