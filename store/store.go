@@ -31,6 +31,9 @@ var (
 	ErrConflict = errors.New("already exists")
 )
 
+// minPoolConns is the smallest PostgreSQL pool Tocsin runs with.
+const minPoolConns = 16
+
 // Options configure Open.
 type Options struct {
 	// DatabaseURL selects the engine: empty for SQLite in DataDir,
@@ -177,6 +180,13 @@ func (s *Store) openPostgres(ctx context.Context, dbURL string) error {
 	if err != nil {
 		// pgx's parse errors may quote the URL; say only which one failed.
 		return fmt.Errorf("parse database url %s: invalid connection string", s.addr)
+	}
+	// pgxpool's default (max(4, CPUs)) equals ingest's writers on small
+	// machines: they then hold every connection while the outbox, the
+	// rules engine and heartbeats wait, and requests time out. Leave room,
+	// unless the URL sets pool_max_conns itself.
+	if !strings.Contains(dbURL, "pool_max_conns") && cfg.MaxConns < minPoolConns {
+		cfg.MaxConns = minPoolConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
