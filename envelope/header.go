@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tocsin/tocsin/event"
 )
 
 // decodeEnvelopeHeader decodes the envelope's header line.
@@ -21,7 +22,8 @@ func decodeEnvelopeHeader(line []byte, lineNo int) (Header, error) {
 	switch v := raw["event_id"].(type) {
 	case nil:
 	case string:
-		id, ok := NormalizeEventID(v)
+		id := event.NormalizeID(v)
+		ok := id != ""
 		if !ok {
 			return Header{}, malformed("invalid envelope header on line %d: event_id is not a UUID", lineNo)
 		}
@@ -97,7 +99,7 @@ func decodeObject(line []byte, what string, lineNo int) (map[string]any, error) 
 	if !utf8.Valid(line) {
 		return nil, malformed("invalid %s on line %d: not valid UTF-8", what, lineNo)
 	}
-	if jsonDepth(line) > maxHeaderDepth {
+	if event.JSONDepth(line) > maxHeaderDepth {
 		return nil, malformed("invalid %s on line %d: JSON nested deeper than %d levels", what, lineNo, maxHeaderDepth)
 	}
 	if line[0] != '{' {
@@ -113,68 +115,6 @@ func decodeObject(line []byte, what string, lineNo int) (map[string]any, error) 
 		return nil, malformed("invalid %s on line %d: data after the JSON object", what, lineNo)
 	}
 	return m, nil
-}
-
-// jsonDepth returns the deepest nesting of objects and arrays in b, without
-// decoding it.
-func jsonDepth(b []byte) int {
-	depth, deepest := 0, 0
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return deepest
-}
-
-// NormalizeEventID returns a UUID in any form Relay accepts (32 hex digits,
-// the hyphenated 36-character form, either wrapped in braces or prefixed with
-// "urn:uuid:") as 32 lowercase hex digits, the form Sentry stores and answers.
-func NormalizeEventID(s string) (string, bool) {
-	if len(s) > 9 && strings.EqualFold(s[:9], "urn:uuid:") {
-		s = s[9:]
-	} else if len(s) == 38 && s[0] == '{' && s[37] == '}' {
-		s = s[1:37]
-	}
-	switch len(s) {
-	case 32:
-	case 36:
-		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-			return "", false
-		}
-		s = s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
-	default:
-		return "", false
-	}
-	out := make([]byte, 32)
-	for i := range 32 {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-		case c >= 'A' && c <= 'F':
-			c += 'a' - 'A'
-		default:
-			return "", false
-		}
-		out[i] = c
-	}
-	return string(out), true
 }
 
 // sdkInfo reads the fields of an "sdk" header object that have the expected

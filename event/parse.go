@@ -79,10 +79,20 @@ func FromData(m map[string]any, opts ParseOptions) (*Event, error) {
 	return ev, nil
 }
 
-// checkDepth scans JSON text for nesting deeper than max, outside strings.
+// checkDepth refuses JSON text nested deeper than max.
 func checkDepth(data []byte, max int) error {
-	depth, inString, escaped := 0, false, false
-	for _, c := range data {
+	if JSONDepth(data) > max {
+		return invalid("event payload nested deeper than %d levels", max)
+	}
+	return nil
+}
+
+// JSONDepth returns the deepest nesting of objects and arrays in JSON text,
+// without decoding it, so that hostile nesting costs one linear scan.
+func JSONDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
 		switch {
 		case inString:
 			switch {
@@ -97,27 +107,48 @@ func checkDepth(data []byte, max int) error {
 			inString = true
 		case c == '{' || c == '[':
 			depth++
-			if depth > max {
-				return invalid("event payload nested deeper than %d levels", max)
-			}
+			deepest = max(deepest, depth)
 		case c == '}' || c == ']':
 			depth--
 		}
 	}
-	return nil
+	return deepest
 }
 
-// NormalizeID returns a UUID or 32-hex id as 32 lowercase hex, or "" when
-// it is neither.
-func NormalizeID(id string) string {
-	id = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(id), "-", ""))
-	if len(id) != 32 {
+// NormalizeID returns an event id in any form Relay accepts (32 hex
+// digits, the hyphenated 36-character UUID, either in braces or prefixed
+// with "urn:uuid:") as 32 lowercase hex digits, the form Sentry stores and
+// answers; "" when it is none of these.
+func NormalizeID(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 9 && strings.EqualFold(s[:9], "urn:uuid:") {
+		s = s[9:]
+	} else if len(s) == 38 && s[0] == '{' && s[37] == '}' {
+		s = s[1:37]
+	}
+	switch len(s) {
+	case 32:
+	case 36:
+		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+			return ""
+		}
+		s = s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	default:
 		return ""
 	}
-	if _, err := hex.DecodeString(id); err != nil {
-		return ""
+	out := make([]byte, 32)
+	for i := range 32 {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		case c >= 'A' && c <= 'F':
+			c += 'a' - 'A'
+		default:
+			return ""
+		}
+		out[i] = c
 	}
-	return id
+	return string(out)
 }
 
 // NewID returns a random event id.
