@@ -193,30 +193,29 @@ func (h *Handler) envelope(w http.ResponseWriter, r *http.Request) {
 	defer body.Close()
 	// Authenticate before reading the body when the request says who it is,
 	// so an unknown key costs no parsing.
+	var k *store.IngestKey
 	if _, found, err := requestCredentials(r); err != nil || found {
-		if _, err := h.authenticate(r); err != nil {
+		if k, err = h.authenticate(r); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 	}
 	env, err := envelope.Parse(body, h.envLim)
 	if err != nil {
-		var be *BodyError
-		if errors.As(err, &be) {
-			h.fail(w, r, be)
+		h.fail(w, r, err) // a *BodyError from reading keeps its status
+		return
+	}
+	// The envelope header's dsn authenticates a request that carried no
+	// key, and must agree with one that did.
+	if c, ok := credentialsFromDSN(env.Header.DSN); ok || k == nil {
+		var fromDSN []credentials
+		if ok {
+			fromDSN = append(fromDSN, c)
+		}
+		if k, err = h.authenticate(r, fromDSN...); err != nil {
+			h.fail(w, r, err)
 			return
 		}
-		h.fail(w, r, err)
-		return
-	}
-	var fromDSN []credentials
-	if c, ok := credentialsFromDSN(env.Header.DSN); ok {
-		fromDSN = append(fromDSN, c)
-	}
-	k, err := h.authenticate(r, fromDSN...)
-	if err != nil {
-		h.fail(w, r, err)
-		return
 	}
 	if !h.cors(w, r, k) {
 		return
