@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/event"
+	"github.com/tocsin/tocsin/event/eventtest"
 	"github.com/tocsin/tocsin/grouping"
 	"github.com/tocsin/tocsin/monitors"
 	"github.com/tocsin/tocsin/rules"
@@ -158,39 +159,16 @@ func (b *bundle) rule(t testing.TB, r rules.Rule) *store.Rule {
 // fingerprint defaults to one issue for every event of the test.
 func (b *bundle) payload(at time.Time, fields map[string]any) string {
 	b.nextEvent++
-	m := map[string]any{
-		"event_id":    fmt.Sprintf("%032x", b.nextEvent),
-		"timestamp":   at.Format(time.RFC3339Nano),
-		"platform":    "python",
-		"level":       "error",
+	all := map[string]any{
 		"environment": "production",
 		"fingerprint": []string{"checkout"},
 		"sdk":         map[string]any{"name": "sentry.python", "version": "2.19.0"},
 		"request":     map[string]any{"method": "POST", "url": "https://shop.example.com/checkout?step=2"},
-		"exception": map[string]any{"values": []any{map[string]any{
-			"type": "ValueError", "value": "bad value", "module": "builtins",
-			"mechanism": map[string]any{"type": "django", "handled": false},
-			"stacktrace": map[string]any{"frames": []any{
-				map[string]any{"filename": "django/core/handlers/base.py", "module": "django.core.handlers.base",
-					"function": "get_response", "lineno": 181, "in_app": false},
-				map[string]any{"filename": "app/views.py", "abs_path": "/srv/app/views.py", "module": "app.views",
-					"function": "checkout", "lineno": 42, "in_app": true,
-					"context_line": "    raise ValueError('bad value')"},
-			}},
-		}}},
 	}
 	for k, v := range fields {
-		if v == nil {
-			delete(m, k)
-			continue
-		}
-		m[k] = v
+		all[k] = v
 	}
-	js, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return string(js)
+	return eventtest.PythonError(b.nextEvent, at, all)
 }
 
 // envelope builds what the ingest server hands the store for payloads

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/event"
+	"github.com/tocsin/tocsin/event/eventtest"
 	"github.com/tocsin/tocsin/grouping"
 	"github.com/tocsin/tocsin/store"
 	"github.com/tocsin/tocsin/store/storetest"
@@ -21,43 +22,6 @@ import (
 // t0 is when the ingest tests start; every event carries its own
 // timestamp and receive time, so no test reads the clock.
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-
-// errorEvent renders a Python error event, as the SDK sends it: a
-// ValueError raised in an in-app frame under a library frame. fields are
-// added to (or replace) the payload's top-level keys; a "fingerprint" is
-// the easy way to choose the issue.
-func errorEvent(id int, ts time.Time, fields map[string]any) string {
-	m := map[string]any{
-		"event_id":  eventID(id),
-		"timestamp": ts.Format(time.RFC3339Nano),
-		"platform":  "python",
-		"level":     "error",
-		"exception": map[string]any{"values": []any{map[string]any{
-			"type": "ValueError", "value": "bad value", "module": "builtins",
-			"mechanism": map[string]any{"type": "django", "handled": false},
-			"stacktrace": map[string]any{"frames": []any{
-				map[string]any{"filename": "django/core/handlers/base.py", "module": "django.core.handlers.base",
-					"function": "get_response", "lineno": 181, "in_app": false},
-				map[string]any{"filename": "app/views.py", "abs_path": "/srv/app/views.py", "module": "app.views",
-					"function": "checkout", "lineno": 42, "in_app": true,
-					"pre_context":  []any{"def checkout(request):", "    cart = request.cart"},
-					"context_line": "    raise ValueError('bad value')",
-					"post_context": []any{"", "def refund(request):"}},
-			}},
-		}}},
-	}
-	for k, v := range fields {
-		m[k] = v
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-// eventID is the 32-hex event id of fixture n.
-func eventID(n int) string { return fmt.Sprintf("%032x", n) }
 
 // newEnvelope builds what the ingest server hands the store for payloads
 // received together: each event parsed, grouped and compressed.
@@ -151,10 +115,10 @@ func TestStore_IngestNewIssue(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := ingest(t, s, a.project, t0,
-			errorEvent(1, t0, map[string]any{"release": "1.0", "environment": "prod"}),
-			errorEvent(2, t0, map[string]any{"fingerprint": []string{"b"}, "level": "warning"}),
-			errorEvent(3, t0, fingerprint("c")))
-		res = append(res, ingest(t, s, api, t0, errorEvent(4, t0, nil))...)
+			eventtest.PythonError(1, t0, map[string]any{"release": "1.0", "environment": "prod"}),
+			eventtest.PythonError(2, t0, map[string]any{"fingerprint": []string{"b"}, "level": "warning"}),
+			eventtest.PythonError(3, t0, fingerprint("c")))
+		res = append(res, ingest(t, s, api, t0, eventtest.PythonError(4, t0, nil))...)
 
 		// Short ids count per project; the same error in another project is another issue.
 		for i, want := range []int64{1, 2, 3, 1} {
@@ -207,7 +171,7 @@ func TestStore_IngestNewIssue(t *testing.T) {
 		}
 
 		// The event is stored whole.
-		ev, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventID(1))
+		ev, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventtest.ID(1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,12 +186,12 @@ func TestStore_IngestSameHash(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
 		a := newTenant(t, s, "acme")
-		first := ingest(t, s, a.project, t0, errorEvent(1, t0, map[string]any{"level": "warning"}))
+		first := ingest(t, s, a.project, t0, eventtest.PythonError(1, t0, map[string]any{"level": "warning"}))
 		// An older event arriving later moves first_seen back, not last_seen.
-		later := ingest(t, s, a.project, t0.Add(time.Minute), errorEvent(2, t0.Add(-time.Hour), nil))
+		later := ingest(t, s, a.project, t0.Add(time.Minute), eventtest.PythonError(2, t0.Add(-time.Hour), nil))
 		// Two of the same in one batch.
 		batch := ingest(t, s, a.project, t0.Add(2*time.Minute),
-			errorEvent(3, t0.Add(2*time.Minute), nil), errorEvent(4, t0.Add(90*time.Second), nil))
+			eventtest.PythonError(3, t0.Add(2*time.Minute), nil), eventtest.PythonError(4, t0.Add(90*time.Second), nil))
 		id := first[0].IssueID
 		for i, r := range append(later, batch...) {
 			if r.NewIssue || r.IssueID != id {
@@ -262,16 +226,16 @@ func TestStore_IngestDuplicate(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := newTenant(t, s, "acme")
-		orig := ingest(t, s, a.project, t0, errorEvent(1, t0, map[string]any{"tags": map[string]any{"browser": "Firefox"}}))
+		orig := ingest(t, s, a.project, t0, eventtest.PythonError(1, t0, map[string]any{"tags": map[string]any{"browser": "Firefox"}}))
 		drainOutbox(t, s)
 		for _, tc := range []struct {
 			name     string
 			payloads []string
 		}{
-			{"resent", []string{errorEvent(1, t0.Add(time.Minute), map[string]any{"tags": map[string]any{"browser": "Chrome"}})}},
+			{"resent", []string{eventtest.PythonError(1, t0.Add(time.Minute), map[string]any{"tags": map[string]any{"browser": "Chrome"}})}},
 			// A resent event that now groups elsewhere must not leave an empty issue behind.
-			{"resent with another hash", []string{errorEvent(1, t0, fingerprint("elsewhere"))}},
-			{"twice in one batch", []string{errorEvent(2, t0, nil), errorEvent(2, t0, nil)}},
+			{"resent with another hash", []string{eventtest.PythonError(1, t0, fingerprint("elsewhere"))}},
+			{"twice in one batch", []string{eventtest.PythonError(2, t0, nil), eventtest.PythonError(2, t0, nil)}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				res := ingest(t, s, a.project, t0.Add(time.Minute), tc.payloads...)
@@ -301,7 +265,7 @@ func TestStore_IngestDuplicate(t *testing.T) {
 				t.Errorf("browser tag %+v: the resent event was counted", tg)
 			}
 		}
-		ev, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventID(1))
+		ev, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventtest.ID(1))
 		if err != nil || !strings.Contains(string(ev.JSON), "Firefox") {
 			t.Errorf("event 1 = %s, %v; want the first copy", ev.JSON, err)
 		}
@@ -333,13 +297,13 @@ func TestStore_IngestUsers(t *testing.T) {
 				fields["user"] = tc.user
 			}
 			at := t0.Add(time.Duration(i) * time.Minute)
-			res := ingest(t, s, a.project, at, errorEvent(i+1, at, fields))
+			res := ingest(t, s, a.project, at, eventtest.PythonError(i+1, at, fields))
 			issueID = res[0].IssueID
 			is := mustIssue(t, s, a.org.ID, issueID)
 			if is.UserCount != tc.users {
 				t.Errorf("after event %d (user %v): %d users, want %d", i+1, tc.user, is.UserCount, tc.users)
 			}
-			ev, err := event.Parse([]byte(errorEvent(i+1, at, fields)), event.ParseOptions{Received: at})
+			ev, err := event.Parse([]byte(eventtest.PythonError(i+1, at, fields)), event.ParseOptions{Received: at})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -369,14 +333,14 @@ func TestStore_IngestTagsAndCounts(t *testing.T) {
 		ctx := context.Background()
 		a := newTenant(t, s, "acme")
 		tagged := func(id int, at time.Time, browser string) string {
-			return errorEvent(id, at, map[string]any{"environment": "prod", "release": "1.0",
+			return eventtest.PythonError(id, at, map[string]any{"environment": "prod", "release": "1.0",
 				"tags": map[string]any{"browser": browser}})
 		}
 		// Two events in the first minute, one in the second, one an hour later.
 		ingest(t, s, a.project, t0, tagged(1, t0, "Firefox"))
 		ingest(t, s, a.project, t0.Add(10*time.Second), tagged(2, t0.Add(10*time.Second), "Firefox"))
 		ingest(t, s, a.project, t0.Add(70*time.Second), tagged(3, t0.Add(70*time.Second), "Chrome"),
-			errorEvent(4, t0, fingerprint("other")))
+			eventtest.PythonError(4, t0, fingerprint("other")))
 		res := ingest(t, s, a.project, t0.Add(time.Hour), tagged(5, t0.Add(time.Hour), "Firefox"))
 		id := res[0].IssueID
 
@@ -470,7 +434,7 @@ func TestStore_IngestRegression(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				a := newTenant(t, s, fmt.Sprintf("org%d", i))
-				res := ingest(t, s, a.project, t0, errorEvent(1, t0, map[string]any{"release": "1.0"}))
+				res := ingest(t, s, a.project, t0, eventtest.PythonError(1, t0, map[string]any{"release": "1.0"}))
 				id := res[0].IssueID
 				setStatus(t, s, a.org.ID, []int64{id}, &store.IssueUpdate{Status: ptr(store.StatusResolved),
 					ResolvedInRelease: tc.resolvedIn, At: t0.Add(time.Minute)})
@@ -483,7 +447,7 @@ func TestStore_IngestRegression(t *testing.T) {
 				if tc.late {
 					happened = t0.Add(30 * time.Second)
 				}
-				r := ingest(t, s, a.project, at, errorEvent(2, happened, fields))[0]
+				r := ingest(t, s, a.project, at, eventtest.PythonError(2, happened, fields))[0]
 				if r.Regression != tc.regression || r.IssueID != id || r.NewIssue {
 					t.Fatalf("result %+v, want regression %t of issue %d", r, tc.regression, id)
 				}
@@ -516,7 +480,7 @@ func TestStore_IngestRegression(t *testing.T) {
 					t.Errorf("regression activity data %v, want version %q", acts[0].Data, tc.release)
 				}
 				// Once reopened, the next event is an ordinary one.
-				if r := ingest(t, s, a.project, at, errorEvent(3, at, fields))[0]; r.Regression {
+				if r := ingest(t, s, a.project, at, eventtest.PythonError(3, at, fields))[0]; r.Regression {
 					t.Error("an event on the reopened issue is a second regression")
 				}
 				if kinds := outboxKinds(drainOutbox(t, s)); !slices.Equal(kinds, []string{"event"}) {
@@ -583,7 +547,7 @@ func TestStore_IngestIgnored(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				a := newTenant(t, s, fmt.Sprintf("org%d", i))
-				id := ingest(t, s, a.project, t0, errorEvent(1, t0, nil))[0].IssueID
+				id := ingest(t, s, a.project, t0, eventtest.PythonError(1, t0, nil))[0].IssueID
 				is := setStatus(t, s, a.org.ID, []int64{id}, &store.IssueUpdate{Status: ptr(store.StatusIgnored),
 					Ignore: tc.ignore, At: t0.Add(time.Minute)})[0]
 				wantSub := store.SubstatusUntil
@@ -604,7 +568,7 @@ func TestStore_IngestIgnored(t *testing.T) {
 						if u != "" {
 							fields["user"] = map[string]any{"id": u}
 						}
-						payloads = append(payloads, errorEvent(n, at, fields))
+						payloads = append(payloads, eventtest.PythonError(n, at, fields))
 					}
 					res := ingest(t, s, a.project, at, payloads...)
 					is := mustIssue(t, s, a.org.ID, id)
@@ -637,7 +601,7 @@ func TestStore_IngestReleases(t *testing.T) {
 		a := newTenant(t, s, "acme")
 		b := newTenant(t, s, "globex")
 		rel := func(id int, at time.Time, fp, version string) string {
-			return errorEvent(id, at, map[string]any{"fingerprint": []string{fp}, "release": version})
+			return eventtest.PythonError(id, at, map[string]any{"fingerprint": []string{fp}, "release": version})
 		}
 		ingest(t, s, a.project, t0, rel(1, t0, "a", "1.0"))
 		ingest(t, s, a.project, t0.Add(2*time.Hour), rel(2, t0.Add(time.Hour), "b", "1.0"), rel(3, t0.Add(2*time.Hour), "a", "1.0"))
@@ -728,15 +692,15 @@ func TestStore_IngestItems(t *testing.T) {
 		ctx := context.Background()
 		a := newTenant(t, s, "acme")
 		p := a.project.ID
-		env := newEnvelope(t, a.project, t0, errorEvent(1, t0, nil))
+		env := newEnvelope(t, a.project, t0, eventtest.PythonError(1, t0, nil))
 		env.Transactions = 2
 		env.Sessions = []store.SessionUpdate{
 			{Release: "1.0", Environment: "prod", Started: t0, Sessions: 1, Errored: 1},
 			{Release: "1.0", Environment: "prod", Started: t0.Add(10 * time.Minute), Sessions: 2, Crashed: 1, Abnormal: 1},
 			{Release: "1.0", Environment: "dev", Started: t0, Sessions: 4},
 		}
-		env.Attachments = []store.Attachment{{EventID: eventID(1), Name: "log.txt", ContentType: "text/plain", Data: []byte("hello")}}
-		env.UserReports = []store.UserReport{{EventID: eventID(1), Name: "Ann", Email: "ann@example.com", Comments: "It broke"}}
+		env.Attachments = []store.Attachment{{EventID: eventtest.ID(1), Name: "log.txt", ContentType: "text/plain", Data: []byte("hello")}}
+		env.UserReports = []store.UserReport{{EventID: eventtest.ID(1), Name: "Ann", Email: "ann@example.com", Comments: "It broke"}}
 		env.Discards = []store.Discard{{Category: "error", Reason: "ratelimit_backoff", Quantity: 3},
 			{Category: "error", Reason: "sample_rate", Quantity: 2}, {Category: "transaction", Reason: "sample_rate"}}
 		if err := s.IngestBatch(ctx, []*store.IngestEnvelope{env}); err != nil {
@@ -754,8 +718,8 @@ func TestStore_IngestItems(t *testing.T) {
 			{"errored sessions", `SELECT errored FROM session_counts WHERE project_id = $1 AND environment = 'prod'`, []any{p}, 1},
 			{"crashed sessions", `SELECT crashed + abnormal FROM session_counts WHERE project_id = $1 AND environment = 'prod'`, []any{p}, 2},
 			{"dev sessions", `SELECT started FROM session_counts WHERE project_id = $1 AND environment = 'dev'`, []any{p}, 4},
-			{"attachments", `SELECT COUNT(*) FROM attachments WHERE project_id = $1 AND event_id = $2 AND name = 'log.txt' AND size = 5`, []any{p, eventID(1)}, 1},
-			{"user reports", `SELECT COUNT(*) FROM user_reports WHERE project_id = $1 AND event_id = $2 AND email = 'ann@example.com' AND comments = 'It broke'`, []any{p, eventID(1)}, 1},
+			{"attachments", `SELECT COUNT(*) FROM attachments WHERE project_id = $1 AND event_id = $2 AND name = 'log.txt' AND size = 5`, []any{p, eventtest.ID(1)}, 1},
+			{"user reports", `SELECT COUNT(*) FROM user_reports WHERE project_id = $1 AND event_id = $2 AND email = 'ann@example.com' AND comments = 'It broke'`, []any{p, eventtest.ID(1)}, 1},
 			{"discarded errors", `SELECT SUM(count) FROM project_counts WHERE project_id = $1 AND category = 'error' AND outcome = 'client_discard'`, []any{p}, 5},
 			{"zero discards", `SELECT COUNT(*) FROM project_counts WHERE project_id = $1 AND category = 'transaction' AND outcome = 'client_discard'`, []any{p}, 0},
 			{"accepted sessions", `SELECT SUM(count) FROM project_counts WHERE project_id = $1 AND category = 'session' AND outcome = 'accepted'`, []any{p}, 7},
@@ -838,11 +802,11 @@ func TestStore_IngestBatchAtomic(t *testing.T) {
 		ctx := context.Background()
 		a := newTenant(t, s, "acme")
 		good := func() *store.IngestEnvelope {
-			env := newEnvelope(t, a.project, t0, errorEvent(1, t0, map[string]any{"release": "1.0"}),
-				errorEvent(2, t0, fingerprint("b")))
+			env := newEnvelope(t, a.project, t0, eventtest.PythonError(1, t0, map[string]any{"release": "1.0"}),
+				eventtest.PythonError(2, t0, fingerprint("b")))
 			env.Transactions = 1
 			env.Sessions = []store.SessionUpdate{{Release: "1.0", Started: t0, Sessions: 1}}
-			env.Attachments = []store.Attachment{{EventID: eventID(1), Name: "a.txt", Data: []byte("x")}}
+			env.Attachments = []store.Attachment{{EventID: eventtest.ID(1), Name: "a.txt", Data: []byte("x")}}
 			env.CheckIns = []store.CheckIn{{CheckInID: "c1", MonitorSlug: "nightly", Status: "ok"}}
 			return env
 		}
@@ -853,11 +817,11 @@ func TestStore_IngestBatchAtomic(t *testing.T) {
 			envs func() []*store.IngestEnvelope
 		}{
 			{"bad envelope after a good one", func() []*store.IngestEnvelope {
-				return []*store.IngestEnvelope{good(), newEnvelope(t, &gone, t0, errorEvent(3, t0, nil))}
+				return []*store.IngestEnvelope{good(), newEnvelope(t, &gone, t0, eventtest.PythonError(3, t0, nil))}
 			}},
 			{"bad event between good ones", func() []*store.IngestEnvelope {
 				env := good()
-				bad := newEnvelope(t, &gone, t0, errorEvent(3, t0, fingerprint("c")))
+				bad := newEnvelope(t, &gone, t0, eventtest.PythonError(3, t0, fingerprint("c")))
 				env.Events = []*store.IngestEvent{env.Events[0], bad.Events[0], env.Events[1]}
 				return []*store.IngestEnvelope{env}
 			}},
@@ -870,7 +834,7 @@ func TestStore_IngestBatchAtomic(t *testing.T) {
 				if err != nil || len(issues) != 0 {
 					t.Errorf("issues after the failed batch: %d, %v", len(issues), err)
 				}
-				if _, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventID(1)); !errors.Is(err, store.ErrNotFound) {
+				if _, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventtest.ID(1)); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("event 1 after the failed batch: %v", err)
 				}
 				if n, _ := s.OutboxPending(ctx); n != 0 {
@@ -908,7 +872,7 @@ func TestStore_Outbox(t *testing.T) {
 		payloads := func(from, n int) []string {
 			var out []string
 			for i := range n {
-				out = append(out, errorEvent(from+i, t0, nil))
+				out = append(out, eventtest.PythonError(from+i, t0, nil))
 			}
 			return out
 		}
@@ -975,7 +939,7 @@ func TestStore_OutboxConcurrentClaims(t *testing.T) {
 		const events = 60
 		var payloads []string
 		for i := range events {
-			payloads = append(payloads, errorEvent(i+1, t0, fingerprint(fmt.Sprint(i%7))))
+			payloads = append(payloads, eventtest.PythonError(i+1, t0, fingerprint(fmt.Sprint(i%7))))
 		}
 		ingest(t, s, a.project, t0, payloads...)
 
@@ -1026,9 +990,9 @@ func TestStore_Purge(t *testing.T) {
 		a := newTenant(t, s, "acme")
 		old := t0.Add(-100 * 24 * time.Hour)
 		recent := t0.Add(-24 * time.Hour)
-		gone := ingest(t, s, a.project, old, errorEvent(1, old, fingerprint("old")))[0].IssueID
-		kept := ingest(t, s, a.project, old, errorEvent(2, old, fingerprint("both")))[0].IssueID
-		ingest(t, s, a.project, recent, errorEvent(3, recent, fingerprint("both")))
+		gone := ingest(t, s, a.project, old, eventtest.PythonError(1, old, fingerprint("old")))[0].IssueID
+		kept := ingest(t, s, a.project, old, eventtest.PythonError(2, old, fingerprint("both")))[0].IssueID
+		ingest(t, s, a.project, recent, eventtest.PythonError(3, recent, fingerprint("both")))
 
 		n, err := s.Purge(ctx, t0.Add(-90*24*time.Hour))
 		if err != nil {
@@ -1044,7 +1008,7 @@ func TestStore_Purge(t *testing.T) {
 			t.Errorf("issue seen yesterday: %v", err)
 		}
 		for id, want := range map[int]bool{1: false, 2: false, 3: true} {
-			_, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventID(id))
+			_, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventtest.ID(id))
 			if got := err == nil; got != want {
 				t.Errorf("event %d kept = %t (%v), want %t", id, got, err, want)
 			}
@@ -1091,7 +1055,7 @@ func TestStore_MonitorMissed(t *testing.T) {
 		// Two sweeps saw the same deadline; only one records the miss.
 		failure := func(n int) *store.MonitorFailure {
 			next := t0.Add(2*time.Hour + 5*time.Minute)
-			env := newEnvelope(t, a.project, sweep, errorEvent(n, sweep, map[string]any{
+			env := newEnvelope(t, a.project, sweep, eventtest.PythonError(n, sweep, map[string]any{
 				"logger": "monitor", "fingerprint": []string{"monitor", "hourly"}}))
 			env.Events[0].Kind = store.ActivityCheckIn
 			return &store.MonitorFailure{Monitor: m, Status: "missed", CheckInID: fmt.Sprintf("missed-%d", n),

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tocsin/tocsin/event/eventtest"
 	"github.com/tocsin/tocsin/store"
 	"github.com/tocsin/tocsin/store/storetest"
 )
@@ -39,22 +40,22 @@ func newIssueSet(t *testing.T, s *store.Store) *issueSet {
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
 	web := is.a.project
 	// a1: seen 0h–3h, 3 events, 1 user; a Firefox error in prod.
-	is.a1 = ingest(t, s, web, at(0), errorEvent(1, at(0), map[string]any{"environment": "prod",
+	is.a1 = ingest(t, s, web, at(0), eventtest.PythonError(1, at(0), map[string]any{"environment": "prod",
 		"user": map[string]any{"id": "u1"}, "tags": map[string]any{"browser": "Firefox"}}))[0].IssueID
 	// a2: a warning message at 1h, no user; a Chrome one in staging.
-	is.a2 = ingest(t, s, web, at(time.Hour), errorEvent(2, at(time.Hour), map[string]any{"exception": nil,
+	is.a2 = ingest(t, s, web, at(time.Hour), eventtest.PythonError(2, at(time.Hour), map[string]any{"exception": nil,
 		"message": "Database timeout", "level": "warning", "transaction": "/api/orders", "environment": "staging",
 		"tags": map[string]any{"browser": "Chrome"}}))[0].IssueID
-	ingest(t, s, web, at(time.Hour), errorEvent(3, at(time.Hour), map[string]any{"environment": "prod", "user": map[string]any{"id": "u1"}}))
+	ingest(t, s, web, at(time.Hour), eventtest.PythonError(3, at(time.Hour), map[string]any{"environment": "prod", "user": map[string]any{"id": "u1"}}))
 	// a3: 2 events at 2h, 2 users.
 	is.a3 = ingest(t, s, web, at(2*time.Hour),
-		errorEvent(4, at(2*time.Hour), map[string]any{"exception": exception("KeyError", "'user_id'"), "user": map[string]any{"id": "u2"}}),
-		errorEvent(5, at(2*time.Hour), map[string]any{"exception": exception("KeyError", "'user_id'"), "user": map[string]any{"id": "u3"}}),
+		eventtest.PythonError(4, at(2*time.Hour), map[string]any{"exception": exception("KeyError", "'user_id'"), "user": map[string]any{"id": "u2"}}),
+		eventtest.PythonError(5, at(2*time.Hour), map[string]any{"exception": exception("KeyError", "'user_id'"), "user": map[string]any{"id": "u3"}}),
 	)[0].IssueID
-	ingest(t, s, web, at(3*time.Hour), errorEvent(6, at(3*time.Hour), map[string]any{"environment": "prod"}))
+	ingest(t, s, web, at(3*time.Hour), eventtest.PythonError(6, at(3*time.Hour), map[string]any{"environment": "prod"}))
 	// a4: the same error as a1 in another project, at 30m.
-	is.a4 = ingest(t, s, is.api, at(30*time.Minute), errorEvent(7, at(30*time.Minute), nil))[0].IssueID
-	is.b1 = ingest(t, s, is.b.project, at(4*time.Hour), errorEvent(1, at(4*time.Hour), map[string]any{"environment": "prod"}))[0].IssueID
+	is.a4 = ingest(t, s, is.api, at(30*time.Minute), eventtest.PythonError(7, at(30*time.Minute), nil))[0].IssueID
+	is.b1 = ingest(t, s, is.b.project, at(4*time.Hour), eventtest.PythonError(1, at(4*time.Hour), map[string]any{"environment": "prod"}))[0].IssueID
 	return is
 }
 
@@ -185,7 +186,7 @@ func TestStore_IssueTenancy(t *testing.T) {
 			{"delete", func() error { return s.IssuesDelete(ctx, a.org.ID, []int64{is.b1}) }},
 			{"delete with one of mine", func() error { return s.IssuesDelete(ctx, a.org.ID, []int64{is.a2, is.b1}) }},
 			{"latest event", func() error { _, err := s.EventEdge(ctx, a.org.ID, is.b1, true); return err }},
-			{"event", func() error { _, err := s.EventGet(ctx, a.org.ID, b.project.ID, eventID(1)); return err }},
+			{"event", func() error { _, err := s.EventGet(ctx, a.org.ID, b.project.ID, eventtest.ID(1)); return err }},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if err := tc.call(); !errors.Is(err, store.ErrNotFound) {
@@ -194,7 +195,7 @@ func TestStore_IssueTenancy(t *testing.T) {
 			})
 		}
 		// Both organizations have an event 1; each project sees its own.
-		if e, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventID(1)); err != nil || e.IssueID != is.a1 {
+		if e, err := s.EventGet(ctx, a.org.ID, a.project.ID, eventtest.ID(1)); err != nil || e.IssueID != is.a1 {
 			t.Errorf("acme's event 1: %v, %v", e, err)
 		}
 		if evs, err := s.EventList(ctx, a.org.ID, is.b1, store.Page{Limit: 10}); err != nil || len(evs) != 0 {
@@ -223,7 +224,7 @@ func TestStore_IssueTenancy(t *testing.T) {
 		if _, err := s.IssueGet(ctx, a.org.ID, is.a4); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("deleted issue: %v", err)
 		}
-		if _, err := s.EventGet(ctx, a.org.ID, is.api.ID, eventID(7)); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.EventGet(ctx, a.org.ID, is.api.ID, eventtest.ID(7)); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("event of the deleted issue: %v", err)
 		}
 		if err := s.IssuesDelete(ctx, a.org.ID, nil); err != nil {
@@ -244,7 +245,7 @@ func TestStore_IssuesUpdate(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		a := newTenant(t, s, "acme")
-		res := ingest(t, s, a.project, t0, errorEvent(1, t0, nil), errorEvent(2, t0, fingerprint("other")))
+		res := ingest(t, s, a.project, t0, eventtest.PythonError(1, t0, nil), eventtest.PythonError(2, t0, fingerprint("other")))
 		id, other := res[0].IssueID, res[1].IssueID
 		drainOutbox(t, s)
 		until := t0.Add(48 * time.Hour)
@@ -337,7 +338,7 @@ func TestStore_IssueAssignment(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
 		a := newTenant(t, s, "acme")
-		id := ingest(t, s, a.project, t0, errorEvent(1, t0, nil))[0].IssueID
+		id := ingest(t, s, a.project, t0, eventtest.PythonError(1, t0, nil))[0].IssueID
 		drainOutbox(t, s)
 		user, team := a.user.ID, a.team.ID
 		for i, tc := range []struct {

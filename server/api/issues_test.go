@@ -14,44 +14,10 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/event"
+	"github.com/tocsin/tocsin/event/eventtest"
 	"github.com/tocsin/tocsin/grouping"
 	"github.com/tocsin/tocsin/store"
 )
-
-// pyError renders a Python error event as the SDK sends it: a ValueError
-// raised in an in-app frame with source context, under a library frame.
-// fields are added to (or replace) the payload's top-level keys.
-func pyError(id int, ts time.Time, fields map[string]any) string {
-	m := map[string]any{
-		"event_id":  eventHex(id),
-		"timestamp": ts.Format(time.RFC3339Nano),
-		"platform":  "python",
-		"level":     "error",
-		"exception": map[string]any{"values": []any{map[string]any{
-			"type": "ValueError", "value": "bad value",
-			"stacktrace": map[string]any{"frames": []any{
-				map[string]any{"filename": "django/core/handlers/base.py", "module": "django.core.handlers.base",
-					"function": "get_response", "lineno": 181, "in_app": false},
-				map[string]any{"filename": "app/views.py", "abs_path": "/srv/app/views.py", "module": "app.views",
-					"function": "checkout", "lineno": 42, "colno": 5, "in_app": true,
-					"pre_context":  []any{"def checkout(request):", "    cart = request.cart"},
-					"context_line": "    raise ValueError('bad value')",
-					"post_context": []any{"", "def refund(request):"}},
-			}},
-		}}},
-	}
-	for k, v := range fields {
-		m[k] = v
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-// eventHex is the 32-hex event id of fixture n.
-func eventHex(n int) string { return fmt.Sprintf("%032x", n) }
 
 // ingestEvents stores payloads received together into a project the way
 // the ingest server does (parsed, grouped, compressed, one batch), without
@@ -103,21 +69,21 @@ func (e *env) issueFixture(t *testing.T) *issueFixture {
 		res := e.ingestEvents(t, p, at, payloads...)
 		id := strconv.FormatInt(res[0].IssueID, 10)
 		if _, ok := f.id[name]; !ok {
-			f.id[name], f.name[id], f.event[name] = id, name, eventHex(first)
+			f.id[name], f.name[id], f.event[name] = id, name, eventtest.ID(first)
 		}
 		return res[0].IssueID
 	}
 	web := f.a.project
 	i1 := map[string]any{"fingerprint": []string{"i1"}, "release": "1.0", "environment": "prod",
 		"tags": map[string]any{"browser": "Firefox"}, "user": map[string]any{"id": "u1"}}
-	a1 := add("i1", web, ago(3*time.Hour), 1, pyError(1, ago(3*time.Hour), i1))
-	add("i1", web, ago(2*time.Hour), 2, pyError(2, ago(2*time.Hour), i1))
-	a2 := add("i2", web, ago(time.Hour), 3, pyError(3, ago(time.Hour), map[string]any{"exception": nil,
+	a1 := add("i1", web, ago(3*time.Hour), 1, eventtest.PythonError(1, ago(3*time.Hour), i1))
+	add("i1", web, ago(2*time.Hour), 2, eventtest.PythonError(2, ago(2*time.Hour), i1))
+	a2 := add("i2", web, ago(time.Hour), 3, eventtest.PythonError(3, ago(time.Hour), map[string]any{"exception": nil,
 		"message": "Database timeout", "level": "warning", "environment": "staging", "fingerprint": []string{"i2"},
 		"tags": map[string]any{"browser": "Mobile Safari"}}))
 	var i3 []string
 	for n, u := range []string{"u1", "u2", "u3"} {
-		i3 = append(i3, pyError(4+n, ago(72*time.Hour), map[string]any{
+		i3 = append(i3, eventtest.PythonError(4+n, ago(72*time.Hour), map[string]any{
 			"fingerprint": []string{"i3"},
 			"release":     "2.0",
 			"user":        map[string]any{"id": u},
@@ -125,8 +91,8 @@ func (e *env) issueFixture(t *testing.T) *issueFixture {
 		}))
 	}
 	add("i3", web, ago(72*time.Hour), 4, i3...)
-	a4 := add("i4", web, ago(30*time.Minute), 7, pyError(7, ago(30*time.Minute), map[string]any{"fingerprint": []string{"i4"}}))
-	add("b1", f.b.project, ago(time.Hour), 100, pyError(100, ago(time.Hour), map[string]any{"release": "1.0"}))
+	a4 := add("i4", web, ago(30*time.Minute), 7, eventtest.PythonError(7, ago(30*time.Minute), map[string]any{"fingerprint": []string{"i4"}}))
+	add("b1", f.b.project, ago(time.Hour), 100, eventtest.PythonError(100, ago(time.Hour), map[string]any{"release": "1.0"}))
 
 	ctx := context.Background()
 	uid, tid := f.a.user.ID, f.a.team.ID
@@ -437,7 +403,7 @@ func TestHandler_IssueBulkUpdate(t *testing.T) {
 
 		// resolvedInNextRelease needs a release of the project.
 		api, _ := e.project(t, f.a.org, f.a.team, "acme-api")
-		res := e.ingestEvents(t, api, f.now, pyError(50, f.now, nil))
+		res := e.ingestEvents(t, api, f.now, eventtest.PythonError(50, f.now, nil))
 		apiIssue := fmt.Sprintf("/api/0/projects/acme/acme-api/issues/?id=%d", res[0].IssueID)
 		for _, body := range []map[string]any{{"status": "resolvedInNextRelease"},
 			{"status": "resolved", "statusDetails": map[string]any{"inNextRelease": true}}} {
@@ -594,7 +560,7 @@ func TestHandler_IssueDetail(t *testing.T) {
 			}
 		}
 		def, _ := e.project(t, f.a.org, f.a.team, "default")
-		res := e.ingestEvents(t, def, f.now, pyError(60, f.now, nil))
+		res := e.ingestEvents(t, def, f.now, eventtest.PythonError(60, f.now, nil))
 		v = e.want(t, http.StatusOK, "GET", "/api/0/organizations/acme/issues/DEFAULT-1/", tok, nil)
 		if get(v, "id") != fmt.Sprint(res[0].IssueID) || get(v, "shortId") != "DEFAULT-1" {
 			t.Errorf("DEFAULT-1 is %v", v)
@@ -625,7 +591,7 @@ func TestHandler_IssueDetail(t *testing.T) {
 				t.Errorf("event %v", ev)
 			}
 		}
-		if !slices.Equal(got, []string{eventHex(2), eventHex(1)}) {
+		if !slices.Equal(got, []string{eventtest.ID(2), eventtest.ID(1)}) {
 			t.Errorf("events %v", got)
 		}
 		if full := e.want(t, http.StatusOK, "GET", path+"events/?full=true", tok, nil); get(full, 0, "entries") == nil {
@@ -635,17 +601,17 @@ func TestHandler_IssueDetail(t *testing.T) {
 		if _, next := links(t, hdr.Get("Link")); !next.results || len(list(t, evs)) != 1 {
 			t.Errorf("first page of 1: Link %q", hdr.Get("Link"))
 		}
-		uuid := eventHex(1)[:8] + "-" + eventHex(1)[8:12] + "-" + eventHex(1)[12:16] + "-" + eventHex(1)[16:20] + "-" + eventHex(1)[20:]
-		for which, want := range map[string]string{"latest": eventHex(2), "oldest": eventHex(1), "recommended": eventHex(2),
-			eventHex(1): eventHex(1), uuid: eventHex(1)} {
+		uuid := eventtest.ID(1)[:8] + "-" + eventtest.ID(1)[8:12] + "-" + eventtest.ID(1)[12:16] + "-" + eventtest.ID(1)[16:20] + "-" + eventtest.ID(1)[20:]
+		for which, want := range map[string]string{"latest": eventtest.ID(2), "oldest": eventtest.ID(1), "recommended": eventtest.ID(2),
+			eventtest.ID(1): eventtest.ID(1), uuid: eventtest.ID(1)} {
 			v := e.want(t, http.StatusOK, "GET", path+"events/"+which+"/", tok, nil)
 			if get(v, "eventID") != want || get(v, "id") != want {
 				t.Errorf("events/%s/ is %v, want %s", which, get(v, "eventID"), want)
 			}
 		}
 		// An event of another issue is not this issue's.
-		wantDetail(t, e.want(t, http.StatusNotFound, "GET", path+"events/"+eventHex(3)+"/", tok, nil))
-		wantDetail(t, e.want(t, http.StatusNotFound, "GET", path+"events/"+eventHex(99)+"/", tok, nil))
+		wantDetail(t, e.want(t, http.StatusNotFound, "GET", path+"events/"+eventtest.ID(3)+"/", tok, nil))
+		wantDetail(t, e.want(t, http.StatusNotFound, "GET", path+"events/"+eventtest.ID(99)+"/", tok, nil))
 
 		// Tags with their top values.
 		tags := e.want(t, http.StatusOK, "GET", path+"tags/", tok, nil)
@@ -666,7 +632,7 @@ func TestHandler_IssueDetail(t *testing.T) {
 			t.Fatalf("delete: %d %v", code, v)
 		}
 		for _, p := range []string{path, path + "events/latest/", path + "tags/",
-			"/api/0/projects/acme/acme-web/events/" + eventHex(1) + "/"} {
+			"/api/0/projects/acme/acme-web/events/" + eventtest.ID(1) + "/"} {
 			wantDetail(t, e.want(t, http.StatusNotFound, "GET", p, tok, nil))
 		}
 		e.want(t, http.StatusAccepted, "DELETE", "/api/0/organizations/acme/issues/DEFAULT-1/", tok, nil)
@@ -678,9 +644,9 @@ func TestHandler_EventDetail(t *testing.T) {
 	t.Parallel()
 	setup(t, func(t *testing.T, e *env) {
 		f := e.issueFixture(t)
-		v := e.want(t, http.StatusOK, "GET", "/api/0/projects/acme/acme-web/events/"+eventHex(1)+"/", f.a.token, nil)
+		v := e.want(t, http.StatusOK, "GET", "/api/0/projects/acme/acme-web/events/"+eventtest.ID(1)+"/", f.a.token, nil)
 		for path, want := range map[string]any{
-			"eventID": eventHex(1), "groupID": f.id["i1"], "projectSlug": "acme-web", "title": "ValueError: bad value",
+			"eventID": eventtest.ID(1), "groupID": f.id["i1"], "projectSlug": "acme-web", "title": "ValueError: bad value",
 			"culprit": "app.views in checkout", "platform": "python", "type": "error",
 		} {
 			if got := get(v, path); got != want {
@@ -740,15 +706,15 @@ func TestHandler_EventDetail(t *testing.T) {
 		}
 
 		// A message event has a message entry.
-		v = e.want(t, http.StatusOK, "GET", "/api/0/projects/acme/acme-web/events/"+eventHex(3)+"/", f.a.token, nil)
+		v = e.want(t, http.StatusOK, "GET", "/api/0/projects/acme/acme-web/events/"+eventtest.ID(3)+"/", f.a.token, nil)
 		if get(v, "entries", 0, "type") != "message" || get(v, "entries", 0, "data", "formatted") != "Database timeout" ||
 			get(v, "message") != "Database timeout" {
 			t.Errorf("message event entries %v", get(v, "entries"))
 		}
 		for _, p := range []string{
-			"/api/0/projects/acme/acme-web/events/" + eventHex(99) + "/",
+			"/api/0/projects/acme/acme-web/events/" + eventtest.ID(99) + "/",
 			"/api/0/projects/acme/acme-web/events/not-an-id/",
-			"/api/0/projects/acme/nope/events/" + eventHex(1) + "/",
+			"/api/0/projects/acme/nope/events/" + eventtest.ID(1) + "/",
 		} {
 			wantDetail(t, e.want(t, http.StatusNotFound, "GET", p, f.a.token, nil))
 		}

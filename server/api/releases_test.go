@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tocsin/tocsin/event/eventtest"
 )
 
 // versions returns the "version" of each release in a list.
@@ -84,7 +86,7 @@ func TestHandler_Releases(t *testing.T) {
 
 		// Releases also come from events.
 		seen := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-		e.ingestEvents(t, a.project, seen, pyError(1, seen, map[string]any{"release": "0.9"}))
+		e.ingestEvents(t, a.project, seen, eventtest.PythonError(1, seen, map[string]any{"release": "0.9"}))
 		v = e.want(t, http.StatusOK, "GET", base+"0.9/", tok, nil)
 		if !timeAt(t, v, "firstEvent").Equal(seen) || !timeAt(t, v, "lastEvent").Equal(seen) || get(v, "newGroups") != 1.0 {
 			t.Errorf("release from an event %v", v)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tocsin/tocsin/event/eventtest"
 	"github.com/tocsin/tocsin/rules"
 	"github.com/tocsin/tocsin/store"
 )
@@ -686,9 +687,9 @@ func TestHandler_RuleGroupHistory(t *testing.T) {
 		// A new issue fires the default rule; a second event of it does not
 		// (its condition is first seen).
 		first := now.Add(-10 * time.Minute)
-		res := e.ingestEvents(t, a.project, first, pyError(1, first, map[string]any{"fingerprint": []string{"one"}}))
+		res := e.ingestEvents(t, a.project, first, eventtest.PythonError(1, first, map[string]any{"fingerprint": []string{"one"}}))
 		fire(t, e, a, res[0], store.ActivityNewIssue, first)
-		res2 := e.ingestEvents(t, a.project, first.Add(time.Minute), pyError(2, first.Add(time.Minute), map[string]any{"fingerprint": []string{"one"}}))
+		res2 := e.ingestEvents(t, a.project, first.Add(time.Minute), eventtest.PythonError(2, first.Add(time.Minute), map[string]any{"fingerprint": []string{"one"}}))
 		fire(t, e, a, res2[0], store.ActivityEvent, first.Add(time.Minute))
 
 		v := e.want(t, http.StatusOK, "GET", histPath+"?statsPeriod=14d", a.token, nil)
@@ -697,8 +698,8 @@ func TestHandler_RuleGroupHistory(t *testing.T) {
 			t.Fatalf("history = %v, want the one issue", v)
 		}
 		issueID := strconv.FormatInt(res[0].IssueID, 10)
-		if get(l[0], "group", "id") != issueID || get(l[0], "count") != 1.0 || get(l[0], "eventId") != eventHex(1) {
-			t.Errorf("history entry = %v, want issue %s fired once by event %s", l[0], issueID, eventHex(1))
+		if get(l[0], "group", "id") != issueID || get(l[0], "count") != 1.0 || get(l[0], "eventId") != eventtest.ID(1) {
+			t.Errorf("history entry = %v, want issue %s fired once by event %s", l[0], issueID, eventtest.ID(1))
 		}
 		if get(l[0], "group", "title") != "ValueError: bad value" || get(l[0], "group", "project", "slug") != "acme-web" {
 			t.Errorf("group = %v, want the issue's JSON", get(l[0], "group"))
@@ -716,11 +717,11 @@ func TestHandler_RuleGroupHistory(t *testing.T) {
 		}
 
 		// Another issue, fired three times through the store: listed first.
-		res3 := e.ingestEvents(t, a.project, first, pyError(3, first, map[string]any{"fingerprint": []string{"two"}}))
+		res3 := e.ingestEvents(t, a.project, first, eventtest.PythonError(3, first, map[string]any{"fingerprint": []string{"two"}}))
 		for i := range 3 {
 			at := first.Add(time.Duration(i) * time.Minute)
 			fired, err := e.st.RuleFire(ctx, &store.RuleFiring{RuleID: rid, ProjectID: a.project.ID, IssueID: res3[0].IssueID,
-				EventID: eventHex(3), Reason: store.ActivityEvent, At: at})
+				EventID: eventtest.ID(3), Reason: store.ActivityEvent, At: at})
 			if err != nil || !fired {
 				t.Fatalf("fire %d: %v %v", i, fired, err)
 			}
@@ -755,14 +756,14 @@ func TestHandler_RuleGroupHistory(t *testing.T) {
 
 		// A rule snoozed for everyone does not fire.
 		e.want(t, http.StatusCreated, "POST", rulesPath(a)+ruleID+"/snooze/", a.token, map[string]any{"target": "everyone"})
-		res4 := e.ingestEvents(t, a.project, now, pyError(4, now, map[string]any{"fingerprint": []string{"three"}}))
+		res4 := e.ingestEvents(t, a.project, now, eventtest.PythonError(4, now, map[string]any{"fingerprint": []string{"three"}}))
 		fire(t, e, a, res4[0], store.ActivityNewIssue, now)
 		if got := len(list(t, e.want(t, http.StatusOK, "GET", histPath, a.token, nil))); got != 2 {
 			t.Errorf("history after a snoozed firing: %d issues, want still 2", got)
 		}
 		// Unsnoozed, it does.
 		e.want(t, http.StatusNoContent, "DELETE", rulesPath(a)+ruleID+"/snooze/", a.token, nil)
-		res5 := e.ingestEvents(t, a.project, now, pyError(5, now, map[string]any{"fingerprint": []string{"four"}}))
+		res5 := e.ingestEvents(t, a.project, now, eventtest.PythonError(5, now, map[string]any{"fingerprint": []string{"four"}}))
 		fire(t, e, a, res5[0], store.ActivityNewIssue, now)
 		if got := len(list(t, e.want(t, http.StatusOK, "GET", histPath+"?start="+iso(now.Add(-time.Minute))+"&end="+iso(now.Add(time.Minute)), a.token, nil))); got != 1 {
 			t.Errorf("history after unsnoozing: %d issues in the last minute, want 1", got)
@@ -861,7 +862,7 @@ func TestHandler_RuleTenancy(t *testing.T) {
 		bRuleID := str(t, bRule, "id")
 		bDefID := str(t, e.want(t, http.StatusOK, "GET", rulesPath(b), b.token, nil), 0, "id")
 		e.want(t, http.StatusCreated, "POST", rulesPath(b)+bRuleID+"/snooze/", b.token, map[string]any{"target": "everyone"})
-		bRes := e.ingestEvents(t, b.project, time.Now(), pyError(1, time.Now(), nil))
+		bRes := e.ingestEvents(t, b.project, time.Now(), eventtest.PythonError(1, time.Now(), nil))
 		fire(t, e, b, bRes[0], store.ActivityNewIssue, time.Now())
 
 		bViews := []string{rulesPath(b), rulesPath(b) + bRuleID + "/", rulesPath(b) + bDefID + "/group-history/"}
