@@ -13,7 +13,7 @@ import (
 )
 
 // capturesDir holds requests recorded from real SDKs (see its README.md).
-const capturesDir = "../../shared/fixtures/sdk-captures"
+const capturesDir = "../testdata/sdk-captures"
 
 func readCapture(t testing.TB, name string) []byte {
 	t.Helper()

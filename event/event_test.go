@@ -28,7 +28,7 @@ func parse(t *testing.T, payload string) *Event {
 // (gunzipped) body of a store request, or the event item of an envelope.
 func capture(t *testing.T, name string) []byte {
 	t.Helper()
-	dir := "../../shared/fixtures/sdk-captures/"
+	dir := "../testdata/sdk-captures/"
 	body, err := os.ReadFile(filepath.Join(dir, name+".body"))
 	if err != nil {
 		t.Fatal(err)

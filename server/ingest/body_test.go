@@ -26,7 +26,7 @@ import (
 )
 
 // capturesDir holds requests recorded from real SDKs (see its README.md).
-const capturesDir = "../../../shared/fixtures/sdk-captures"
+const capturesDir = "../../testdata/sdk-captures"
 
 // compress applies one content coding; "deflate-raw" is deflate without the
 // zlib wrapper, as some clients send it.

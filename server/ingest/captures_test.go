@@ -19,7 +19,7 @@ import (
 
 // capturesDir holds requests recorded from real SDKs (see its README.md),
 // all sent to the DSN http://0123456789abcdef0123456789abcdef@127.0.0.1:PORT/42.
-const capturesDir = "../../../shared/fixtures/sdk-captures"
+const capturesDir = "../../testdata/sdk-captures"
 
 const (
 	capturedKey     = "0123456789abcdef0123456789abcdef"
