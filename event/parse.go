@@ -5,9 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -47,14 +45,9 @@ func Parse(data []byte, opts ParseOptions) (*Event, error) {
 	if err := checkDepth(data, MaxDepth); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeJSON(data)
+	if err != nil {
 		return nil, invalid("event payload is not valid JSON: %v", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, invalid("event payload has data after the JSON object")
 	}
 	m, ok := v.(map[string]any)
 	if !ok {

@@ -435,14 +435,19 @@ func (s *Store) issueForHash(ctx context.Context, q querier, ie *IngestEvent) (*
 }
 
 // flushChunk bounds the rows of one multi-row upsert.
-const flushChunk = 100
+const flushChunk = 64
 
 // upsertRows writes rows with one INSERT … ON CONFLICT per chunk: a batch's
 // counters cost a handful of statements instead of one per row. Each row
 // has len(cols) values; the keys are unique within a call.
 func upsertRows(ctx context.Context, q querier, table string, cols []string, conflict, update string, rows [][]any) error {
 	for len(rows) > 0 {
-		n := min(len(rows), flushChunk)
+		// Chunks of a power of two rows: a handful of statement texts per
+		// table, each prepared once and kept, instead of one per batch size.
+		n := flushChunk
+		for n > len(rows) {
+			n /= 2
+		}
 		var b strings.Builder
 		args := make([]any, 0, n*len(cols))
 		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))

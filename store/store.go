@@ -57,6 +57,9 @@ type Store struct {
 
 	// SQLite: one writer connection, a pool of readers.
 	writer, reader *sql.DB
+	// wstmts keeps the statements prepared on the writer connection, for
+	// transactions to reuse.
+	wstmts *dbQuerier
 	// PostgreSQL: the pool, and a database/sql view of it for the migrator.
 	pool   *pgxpool.Pool
 	poolDB *sql.DB
@@ -168,7 +171,8 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s.writer, s.reader = w, r
-	s.w = counting{sqlQuerier{w}, s}
+	s.wstmts = &dbQuerier{db: w, stmts: map[string]*sql.Stmt{}}
+	s.w = counting{s.wstmts, s}
 	s.r = counting{&dbQuerier{db: r, stmts: map[string]*sql.Stmt{}}, s}
 	return nil
 }
@@ -251,8 +255,12 @@ func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
 		s.count("begin", err)
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer func() { _ = tx.Rollback() }()
-	if err := fn(counting{&txQuerier{tx: tx, stmts: map[string]*sql.Stmt{}}, s}); err != nil {
+	tq := &txQuerier{tx: tx, cache: s.wstmts, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		_ = tx.Rollback()
+		tq.prepareMissing(context.WithoutCancel(ctx))
+	}()
+	if err := fn(counting{tq, s}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -60,6 +60,7 @@ type Config struct {
 	TrelloAPIURL         string // Trello REST API base, ending in /1
 	LogFormat            string // "text" or "json"
 	EventRetentionDays   int    // days events are kept, at least 1
+	DebugAddr            string // profiling listener (net/http/pprof), "" for none
 	ConfigFile           string // the config file that was read, "" if none
 }
 
@@ -161,6 +162,11 @@ func settings() []setting {
 		{
 			key: "event_retention_days", doc: "days to keep events, at least 1",
 			field: func(c *Config) any { return &c.EventRetentionDays },
+		},
+		{
+			key: "debug_addr", doc: "listen address of Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; empty: off",
+			more:  []string{"It has no authentication: keep it on loopback or a private network."},
+			field: func(c *Config) any { return &c.DebugAddr },
 		},
 	}
 }

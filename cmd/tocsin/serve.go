@@ -130,6 +130,17 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 		_ = srv.Stop(stopCtx)
 		return err
 	}
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+			defer cancel()
+			_ = srv.Stop(stopCtx)
+			wk.Stop(stopCtx)
+			return err
+		}
+		defer stopDebug()
+	}
 	c.banner(cfg, role, srv.Addr().String(), st, boot)
 	log.Info("started", "addr", srv.Addr().String(), "store", st.Addr(), "version", version)
 

@@ -37,13 +37,17 @@ func (rq *pending) addEvent(payload []byte, envelopeEventID string) error {
 	if err != nil {
 		return err
 	}
-	rq.addParsed(ev, "")
-	return nil
+	return rq.addParsed(ev, "")
 }
 
-func (rq *pending) addParsed(ev *event.Event, kind string) {
+func (rq *pending) addParsed(ev *event.Event, kind string) error {
 	g := grouping.Group(ev)
-	data, _ := json.Marshal(ev.Data)
+	data, err := event.MarshalData(ev.Data)
+	if err != nil {
+		// Data comes from JSON and normalization writes JSON values, so
+		// this is a bug; refuse the event rather than store part of it.
+		return &event.Error{Reason: "event cannot be stored: " + err.Error()}
+	}
 	rq.env.Events = append(rq.env.Events, &store.IngestEvent{
 		ProjectID: rq.key.ProjectID, OrganizationID: rq.key.OrganizationID, Event: ev,
 		Hash: g.Hash, GroupingVersion: g.Version, Data: store.CompressEventData(data), Size: len(data), Kind: kind,
@@ -51,6 +55,7 @@ func (rq *pending) addParsed(ev *event.Event, kind string) {
 	if rq.responseID == "" {
 		rq.responseID = ev.ID
 	}
+	return nil
 }
 
 // addEnvelope sorts an envelope's items into the store envelope. Items of
@@ -121,7 +126,9 @@ func (rq *pending) addEnvelope(env *envelope.Envelope) error {
 // addCheckInFailure turns a failed check-in into an event of the monitor's
 // issue, so that it reaches the rules engine like any other issue activity.
 func (rq *pending) addCheckInFailure(ci store.CheckIn) {
-	rq.addParsed(monitors.FailureEvent(ci.MonitorSlug, ci.Environment, monitors.ReasonError, rq.received), store.ActivityCheckIn)
+	if rq.addParsed(monitors.FailureEvent(ci.MonitorSlug, ci.Environment, monitors.ReasonError, rq.received), store.ActivityCheckIn) != nil {
+		rq.dropped["check_in"]++
+	}
 }
 
 type sessionPayload struct {
