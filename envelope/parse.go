@@ -7,10 +7,15 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 )
 
 // readBufferSize is the bufio buffer Parse reads through.
 const readBufferSize = 32 * kib
+
+// readers keeps Parse's read buffers for reuse; every payload and header
+// Parse returns is copied out of the buffer.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
 
 // Parse reads an envelope from r, which must already be decompressed.
 //
@@ -32,7 +37,13 @@ const readBufferSize = 32 * kib
 func Parse(r io.Reader, lim Limits) (*Envelope, error) {
 	lim = lim.withDefaults()
 	src := &budgetReader{r: r, left: int64(lim.MaxEnvelopeBytes), max: lim.MaxEnvelopeBytes}
-	p := &parser{br: bufio.NewReaderSize(src, readBufferSize), lim: lim, line: 1}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(src)
+	defer func() {
+		br.Reset(nil)
+		readers.Put(br)
+	}()
+	p := &parser{br: br, lim: lim, line: 1}
 
 	line, lineNo, err := p.headerLine()
 	if err != nil {

@@ -356,6 +356,12 @@ func MarshalData(v any) ([]byte, error) {
 	return appendJSON(make([]byte, 0, 4096), v)
 }
 
+// AppendData is MarshalData appending to dst, for callers that reuse a
+// buffer.
+func AppendData(dst []byte, v any) ([]byte, error) {
+	return appendJSON(dst, v)
+}
+
 func appendJSON(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -66,6 +68,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	log := newLogger(cfg, c.stderr).With("role", string(role))
+	tuneGC()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -215,4 +218,17 @@ func installationUUID(secretKey string) string {
 	sum := sha256.Sum256([]byte("tocsin installation " + secretKey))
 	h := hex.EncodeToString(sum[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// gcPercent is the garbage collector's target when GOGC is not set. Ingest
+// allocates a decoded event per request and keeps little: at Go's default
+// of 100 the collector took a tenth of the CPU under load; at 200 it takes
+// half that, for a peak heap of tens of megabytes more.
+const gcPercent = 200
+
+// tuneGC sets gcPercent unless the operator chose a GOGC.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tocsin/tocsin/envelope"
@@ -40,14 +41,25 @@ func (rq *pending) addEvent(payload []byte, envelopeEventID string) error {
 	return rq.addParsed(ev, "")
 }
 
+// dataBuffers keeps the buffers events are encoded into before
+// compression; only the compressed copy is kept.
+var dataBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
 func (rq *pending) addParsed(ev *event.Event, kind string) error {
 	g := grouping.Group(ev)
-	data, err := event.MarshalData(ev.Data)
+	buf := dataBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= 256<<10 { // a rare large event's buffer is not kept
+			dataBuffers.Put(buf)
+		}
+	}()
+	data, err := event.AppendData((*buf)[:0], ev.Data)
 	if err != nil {
 		// Data comes from JSON and normalization writes JSON values, so
 		// this is a bug; refuse the event rather than store part of it.
 		return &event.Error{Reason: "event cannot be stored: " + err.Error()}
 	}
+	*buf = data
 	rq.env.Events = append(rq.env.Events, &store.IngestEvent{
 		ProjectID: rq.key.ProjectID, OrganizationID: rq.key.OrganizationID, Event: ev,
 		Hash: g.Hash, GroupingVersion: g.Version, Data: store.CompressEventData(data), Size: len(data), Kind: kind,
