@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,15 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 	for _, en := range entries {
 		if en.Kind == store.ActivityStatus {
 			continue // people changing an issue do not trigger issue alerts
+		}
+		rules, err := e.projectRules(ctx, en.ProjectID)
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(rules, func(r *Rule) bool { return r.mayFire(en.Kind) }) {
+			// Most activities are plain events, and most projects' rules
+			// watch for new issues and regressions: skip the reads.
+			continue
 		}
 		is, err := e.store.IssueByID(ctx, en.IssueID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -216,6 +226,36 @@ func (r *Rule) countsVolume() bool {
 		}
 	}
 	return false
+}
+
+// mayFire reports whether the rule's conditions could hold for an activity
+// of this kind, judging by the conditions alone: first seen only on a new
+// issue, regression only on a regression, and so on; volume conditions and
+// every-event may hold on any event. It errs towards yes.
+func (r *Rule) mayFire(kind string) bool {
+	if len(r.Conditions) == 0 {
+		return true
+	}
+	may := func(n Node) bool {
+		switch n.ID {
+		case FirstSeen:
+			return kind == store.ActivityNewIssue
+		case Regression:
+			return kind == store.ActivityRegression
+		case Reappeared:
+			return kind == store.ActivityUnignored || kind == store.ActivityEscalating
+		case MonitorFailure:
+			return kind == store.ActivityCheckIn
+		}
+		return true // every event, volume, or unknown (reported when evaluated)
+	}
+	switch r.ActionMatch {
+	case MatchAll:
+		return !slices.ContainsFunc(r.Conditions, func(n Node) bool { return !may(n) })
+	case MatchAny:
+		return slices.ContainsFunc(r.Conditions, may)
+	}
+	return true // none: holds when no condition does, whatever the kind
 }
 
 // combine folds nodes by a match mode: all, any, none.

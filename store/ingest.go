@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tocsin/tocsin/event"
@@ -448,23 +449,44 @@ func upsertRows(ctx context.Context, q querier, table string, cols []string, con
 		for n > len(rows) {
 			n /= 2
 		}
-		var b strings.Builder
 		args := make([]any, 0, n*len(cols))
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
-		for i, r := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + placeholders(len(args)+1, len(cols)) + ")")
+		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s", conflict, update)
-		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+		if _, err := q.exec(ctx, upsertSQL(table, cols, conflict, update, n), args...); err != nil {
 			return fmt.Errorf("update %s: %w", table, err)
 		}
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// upsertTexts caches upsertSQL's texts: building them was a tenth of
+// upsertRows.
+var upsertTexts sync.Map // upsertText → string
+
+type upsertText struct {
+	table, conflict, update string
+	rows                    int
+}
+
+// upsertSQL is the INSERT … ON CONFLICT DO UPDATE of n rows into table.
+func upsertSQL(table string, cols []string, conflict, update string, n int) string {
+	k := upsertText{table, conflict, update, n}
+	if v, ok := upsertTexts.Load(k); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
+	}
+	fmt.Fprintf(&b, " ON CONFLICT (%s) DO UPDATE SET %s", conflict, update)
+	upsertTexts.Store(k, b.String())
+	return b.String()
 }
 
 func (a *aggregates) flush(ctx context.Context, q querier) error {

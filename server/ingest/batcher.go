@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,8 +16,12 @@ import (
 // batcher is the group commit: requests hand their envelopes to it and wait;
 // a writer takes everything that queued up while the previous transaction
 // was committing and stores it in one transaction. Durability costs one
-// commit per batch instead of one per event, with no added wait: a batch
-// closes as soon as the writer is free.
+// commit per batch instead of one per event. A batch closes as soon as the
+// writer is free, unless requests are still being read and parsed: then
+// the writer lingers up to maxLinger for them. Under load most batches had
+// one envelope (the writer was quicker than the parsers), and each commit
+// writes the pages every batch touches (counters, the outbox, index tails)
+// again; when nothing is on its way there is no wait.
 type batcher struct {
 	store    *store.Store
 	log      *slog.Logger
@@ -29,6 +34,34 @@ type batcher struct {
 	stopped bool
 	batch   prometheus.Histogram
 	commit  prometheus.Histogram
+	// coming counts requests being read and parsed: envelopes the writer
+	// can expect shortly.
+	coming atomic.Int64
+}
+
+// maxLinger bounds how long a writer waits for envelopes still being
+// parsed before it commits what it has.
+const maxLinger = 2 * time.Millisecond
+
+// arrival marks one request as on its way to the batcher until done is
+// called (by submit, or when the request fails); done may be called again.
+type arrival struct {
+	b    *batcher
+	done bool
+}
+
+// expect counts a request as coming; call done on the result when it has
+// submitted or given up.
+func (b *batcher) expect() *arrival {
+	b.coming.Add(1)
+	return &arrival{b: b}
+}
+
+func (a *arrival) finish() {
+	if !a.done {
+		a.done = true
+		a.b.coming.Add(-1)
+	}
 }
 
 type write struct {
@@ -67,7 +100,8 @@ func newBatcher(st *store.Store, writers, maxBatch int, log *slog.Logger, reg pr
 
 // submit stores an envelope and returns once it is committed (nil) or
 // failed; ctx ends the wait, not the write.
-func (b *batcher) submit(ctx context.Context, env *store.IngestEnvelope) error {
+func (b *batcher) submit(ctx context.Context, env *store.IngestEnvelope, a *arrival) error {
+	defer a.finish()
 	w := &write{env: env, done: make(chan error, 1)}
 	b.mu.RLock()
 	if b.stopped {
@@ -77,6 +111,7 @@ func (b *batcher) submit(ctx context.Context, env *store.IngestEnvelope) error {
 	select {
 	case b.queue <- w:
 		b.mu.RUnlock()
+		a.finish()
 	case <-ctx.Done():
 		b.mu.RUnlock()
 		return ctx.Err()
@@ -90,19 +125,39 @@ func (b *batcher) submit(ctx context.Context, env *store.IngestEnvelope) error {
 }
 
 func (b *batcher) run() {
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for first := range b.queue {
 		batch := []*write{first}
+		open := true
 	fill:
 		for len(batch) < b.maxBatch {
 			select {
 			case w, ok := <-b.queue:
 				if !ok {
+					open = false
 					break fill
 				}
 				batch = append(batch, w)
 			default:
 				break fill
 			}
+		}
+		if open && len(batch) < b.maxBatch && b.coming.Load() > 0 {
+			linger.Reset(maxLinger)
+		wait:
+			for len(batch) < b.maxBatch && b.coming.Load() > 0 {
+				select {
+				case w, ok := <-b.queue:
+					if !ok {
+						break wait
+					}
+					batch = append(batch, w)
+				case <-linger.C:
+					break wait
+				}
+			}
+			linger.Stop()
 		}
 		b.store1(batch)
 	}

@@ -185,6 +185,8 @@ func (h *Handler) authenticate(r *http.Request, extra ...credentials) (*store.In
 
 func (h *Handler) envelope(w http.ResponseWriter, r *http.Request) {
 	received := h.now()
+	coming := h.batcher.expect()
+	defer coming.finish()
 	body, err := DecodeBody(r, BodyLimits{MaxCompressed: maxCompressed, MaxDecompressed: int64(h.envLim.MaxEnvelopeBytes)})
 	if err != nil {
 		h.fail(w, r, err)
@@ -225,7 +227,7 @@ func (h *Handler) envelope(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.finish(w, r, rq)
+	h.finish(w, r, rq, coming)
 }
 
 func (h *Handler) storeEndpoint(w http.ResponseWriter, r *http.Request) {
@@ -244,6 +246,8 @@ func (h *Handler) storeEndpoint(w http.ResponseWriter, r *http.Request) {
 	if !h.cors(w, r, k) {
 		return
 	}
+	coming := h.batcher.expect()
+	defer coming.finish()
 	body, err := DecodeBody(r, StoreBodyLimits())
 	if err != nil {
 		h.fail(w, r, err)
@@ -265,11 +269,12 @@ func (h *Handler) storeEndpoint(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.finish(w, r, rq)
+	h.finish(w, r, rq, coming)
 }
 
 // finish applies rate limits, stores what is left and answers.
-func (h *Handler) finish(w http.ResponseWriter, r *http.Request, rq *pending) {
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, rq *pending, coming *arrival) {
+	defer coming.finish()
 	for typ, n := range rq.dropped {
 		h.m.droppedItems.WithLabelValues(typ).Add(float64(n))
 	}
@@ -292,7 +297,7 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, rq *pending) {
 		}
 	}
 	if !empty(env) {
-		if err := h.batcher.submit(r.Context(), env); err != nil {
+		if err := h.batcher.submit(r.Context(), env, coming); err != nil {
 			h.fail(w, r, err)
 			return
 		}
