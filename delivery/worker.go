@@ -349,7 +349,7 @@ func kindOf(activity string) string {
 }
 
 func eventSummary(se *store.StoredEvent, issueURL string) *integrations.Event {
-	ev, err := event.Parse(se.JSON, event.ParseOptions{Received: se.Received})
+	ev, err := event.ParseStored(se.JSON)
 	if err != nil {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -264,3 +265,28 @@ func TestEvent_IndexTags(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestParseStoredReadsWhatParseStored(t *testing.T) {
+	data, err := os.ReadFile("../grouping/testdata/python.json")
+	if err != nil {
+		t.Skip("no python fixture")
+	}
+	ev, err := Parse(data, ParseOptions{Received: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := MarshalData(ev.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseStored(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, ev) {
+		t.Errorf("ParseStored of the stored JSON differs from Parse:\n got %+v\nwant %+v", again, ev)
+	}
+	if _, err := ParseStored([]byte(`[1]`)); err == nil {
+		t.Error("ParseStored of a list: no error")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -57,6 +58,24 @@ func Parse(data []byte, opts ParseOptions) (*Event, error) {
 		opts.Received = time.Now()
 	}
 	return FromData(m, opts)
+}
+
+// ParseStored reads an event as ingest stored it, already normalized and
+// scrubbed: the typed fields Parse gives, without doing that work again
+// (the rules engine reads an event per activity, and normalizing it anew
+// was a third of its cost).
+func ParseStored(data []byte) (*Event, error) {
+	v, err := decodeJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("stored event is not valid JSON: %w", err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("stored event is not a JSON object")
+	}
+	ev := &Event{Data: m}
+	extract(ev)
+	return ev, nil
 }
 
 // FromData normalizes and scrubs an already decoded payload in place and

@@ -64,7 +64,7 @@ func (c *evalCtx) event() (*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load event: %w", err)
 	}
-	ev, err := event.Parse(se.JSON, event.ParseOptions{Received: se.Received})
+	ev, err := event.ParseStored(se.JSON)
 	if err != nil {
 		return nil, fmt.Errorf("read event %s: %w", se.EventID, err)
 	}
