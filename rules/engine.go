@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,8 +29,9 @@ type Engine struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	mu    sync.Mutex
-	cache map[int64]cachedRules // by project
+	mu        sync.Mutex
+	cache     map[int64]cachedRules // by project
+	lastFired map[int64]firedEntry  // by issue
 
 	evaluated prometheus.Counter
 	fired     prometheus.Counter
@@ -37,9 +39,30 @@ type Engine struct {
 }
 
 type cachedRules struct {
-	rules   []*Rule
+	rules []*Rule
+	// snoozes of the rules in force when they were read (by rule); whether
+	// one still is, is checked against each activity's time.
+	snoozes map[int64][]store.Snooze
 	expires time.Time
 }
+
+// firedEntry is what the engine knows of when an issue's rules last fired:
+// read from the store, plus its own firings since. It only lets the engine
+// skip rules that cannot fire yet; RulesFire's compare-and-set decides, so
+// a firing by another worker that the entry misses costs an evaluation,
+// never a second notification. Entries are not changed once stored (a
+// firing replaces the entry), since evaluations read them concurrently.
+type firedEntry struct {
+	rules   map[int64]time.Time
+	expires time.Time
+}
+
+// firedTTL is how long a firedEntry is used before the store is read again.
+const firedTTL = 10 * time.Second
+
+// maxFiredEntries bounds the lastFired cache; past it expired entries are
+// dropped, and if none are, all of them.
+const maxFiredEntries = 50000
 
 // rulesTTL is how long a project's rules are reused between evaluations; a
 // changed rule applies within it.
@@ -50,7 +73,7 @@ func NewEngine(st *store.Store, log *slog.Logger, reg prometheus.Registerer, now
 	if now == nil {
 		now = time.Now
 	}
-	e := &Engine{store: st, log: log, now: now, cache: map[int64]cachedRules{},
+	e := &Engine{store: st, log: log, now: now, cache: map[int64]cachedRules{}, lastFired: map[int64]firedEntry{},
 		evaluated: prometheus.NewCounter(prometheus.CounterOpts{Name: "tocsin_rules_evaluated_total",
 			Help: "Rule evaluations (one rule on one issue activity)."}),
 		fired: prometheus.NewCounter(prometheus.CounterOpts{Name: "tocsin_rules_fired_total",
@@ -76,11 +99,11 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 		if en.Kind == store.ActivityStatus {
 			continue // people changing an issue do not trigger issue alerts
 		}
-		rules, err := e.projectRules(ctx, en.ProjectID)
+		cr, err := e.projectRules(ctx, en.ProjectID)
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(rules, func(r *Rule) bool { return r.mayFire(en.Kind) }) {
+		if !slices.ContainsFunc(cr.rules, func(r *Rule) bool { return r.mayFire(en.Kind) }) {
 			// Most activities are plain events, and most projects' rules
 			// watch for new issues and regressions: skip the reads.
 			continue
@@ -105,25 +128,18 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 
 // Evaluate runs the project's active rules on one activity.
 func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
-	rules, err := e.projectRules(ctx, act.Issue.ProjectID)
+	cr, err := e.projectRules(ctx, act.Issue.ProjectID)
 	if err != nil {
 		return err
 	}
+	rules := cr.rules
 	if len(rules) == 0 {
 		return nil
-	}
-	ids := make([]int64, len(rules))
-	for i, r := range rules {
-		ids[i] = r.ID
-	}
-	snoozes, err := e.store.RuleSnoozes(ctx, ids, act.Now)
-	if err != nil {
-		return err
 	}
 	// Rules that fired for the issue within their frequency cannot fire
 	// now: skip them instead of evaluating them and losing RuleFire's
 	// compare-and-set, which stays the authority.
-	lastFired, err := e.store.RuleLastFired(ctx, act.Issue.ID)
+	lastFired, err := e.firedFor(ctx, act.Issue.ID)
 	if err != nil {
 		return err
 	}
@@ -139,7 +155,10 @@ func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
 		e.evaluated.Inc()
 		var muted []string
 		everyone := false
-		for _, sn := range snoozes[r.ID] {
+		for _, sn := range cr.snoozes[r.ID] {
+			if sn.Until != nil && !sn.Until.After(act.Now) {
+				continue // over
+			}
 			if sn.UserID == 0 {
 				everyone = true
 			} else {
@@ -315,6 +334,7 @@ func (e *Engine) fire(ctx context.Context, act *Activity, firings []*store.RuleF
 	if err != nil {
 		return err
 	}
+	e.noteFired(act.Issue.ID, firings, fired)
 	for i, ok := range fired {
 		if ok {
 			e.fired.Inc()
@@ -324,18 +344,19 @@ func (e *Engine) fire(ctx context.Context, act *Activity, firings []*store.RuleF
 	return nil
 }
 
-// projectRules returns a project's active rules, cached for rulesTTL.
-func (e *Engine) projectRules(ctx context.Context, projectID int64) ([]*Rule, error) {
+// projectRules returns a project's active rules and their snoozes, cached
+// for rulesTTL: a changed rule or a new snooze applies within it.
+func (e *Engine) projectRules(ctx context.Context, projectID int64) (cachedRules, error) {
 	now := e.now()
 	e.mu.Lock()
 	cr, ok := e.cache[projectID]
 	e.mu.Unlock()
 	if ok && now.Before(cr.expires) {
-		return cr.rules, nil
+		return cr, nil
 	}
 	stored, err := e.store.RulesActive(ctx, projectID)
 	if err != nil {
-		return nil, err
+		return cachedRules{}, err
 	}
 	var rules []*Rule
 	for _, sr := range stored {
@@ -348,10 +369,71 @@ func (e *Engine) projectRules(ctx context.Context, projectID int64) ([]*Rule, er
 		}
 		rules = append(rules, r)
 	}
+	ids := make([]int64, len(rules))
+	for i, r := range rules {
+		ids[i] = r.ID
+	}
+	snoozes, err := e.store.RuleSnoozes(ctx, ids, now)
+	if err != nil {
+		return cachedRules{}, err
+	}
+	cr = cachedRules{rules: rules, snoozes: snoozes, expires: now.Add(rulesTTL)}
 	e.mu.Lock()
-	e.cache[projectID] = cachedRules{rules: rules, expires: now.Add(rulesTTL)}
+	e.cache[projectID] = cr
 	e.mu.Unlock()
-	return rules, nil
+	return cr, nil
+}
+
+// firedFor returns when the issue's rules last fired, from the cache or
+// the store.
+func (e *Engine) firedFor(ctx context.Context, issueID int64) (map[int64]time.Time, error) {
+	now := e.now()
+	e.mu.Lock()
+	fe, ok := e.lastFired[issueID]
+	e.mu.Unlock()
+	if ok && now.Before(fe.expires) {
+		return fe.rules, nil
+	}
+	m, err := e.store.RuleLastFired(ctx, issueID)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.storeFiredLocked(issueID, firedEntry{rules: m, expires: now.Add(firedTTL)}, now)
+	e.mu.Unlock()
+	return m, nil
+}
+
+// noteFired adds the firings that won their compare-and-set to the
+// issue's cached entry, if it has one.
+func (e *Engine) noteFired(issueID int64, firings []*store.RuleFiring, won []bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fe, ok := e.lastFired[issueID]
+	if !ok {
+		return
+	}
+	m := maps.Clone(fe.rules)
+	if m == nil {
+		m = map[int64]time.Time{}
+	}
+	for i, f := range firings {
+		if won[i] {
+			m[f.RuleID] = f.At
+		}
+	}
+	fe.rules = m
+	e.lastFired[issueID] = fe
+}
+
+func (e *Engine) storeFiredLocked(issueID int64, fe firedEntry, now time.Time) {
+	if len(e.lastFired) >= maxFiredEntries {
+		maps.DeleteFunc(e.lastFired, func(_ int64, v firedEntry) bool { return !now.Before(v.expires) })
+		if len(e.lastFired) >= maxFiredEntries {
+			clear(e.lastFired)
+		}
+	}
+	e.lastFired[issueID] = fe
 }
 
 // FromStore reads a stored rule.
@@ -413,12 +495,12 @@ func (e *Engine) Sweep(ctx context.Context) error {
 	}
 	now := e.now().UTC()
 	for _, pid := range projects {
-		rules, err := e.projectRules(ctx, pid)
+		cr, err := e.projectRules(ctx, pid)
 		if err != nil {
 			return err
 		}
 		var longest time.Duration
-		for _, r := range rules {
+		for _, r := range cr.rules {
 			for _, n := range r.Conditions {
 				switch n.ID {
 				case EventFrequency, UserFrequency:

@@ -40,6 +40,8 @@ type loadedEvent struct {
 	ev     *event.Event
 	id     string
 	done   bool
+	tags   []event.Tag // the event's index tags, once a filter asked
+	tagsOK bool
 	counts map[countKey]int64
 }
 
@@ -237,7 +239,10 @@ func (c *evalCtx) filter(n Node) (bool, error) {
 		return got == want, nil
 	case TaggedEvent:
 		var vals []string
-		for _, t := range ev.IndexTags() {
+		if !c.loaded.tagsOK {
+			c.loaded.tags, c.loaded.tagsOK = ev.IndexTags(), true
+		}
+		for _, t := range c.loaded.tags {
 			if strings.EqualFold(t.Key, n.str("key")) {
 				vals = append(vals, t.Value)
 			}
