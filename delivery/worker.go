@@ -287,7 +287,7 @@ func (w *Worker) notifier(ctx context.Context, d *store.Delivery) (integrations.
 // the triggering event, the rule, and the earlier handle for the issue.
 func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrations.Notification, error) {
 	note := &integrations.Notification{Kind: kindOf(d.Kind), IdempotencyKey: d.IdempotencyKey, Target: d.Target,
-		At: w.cfg.Now()}
+		At: w.cfg.Now(), Unsure: d.Reclaimed}
 	_ = json.Unmarshal([]byte(d.Options), &note.Options)
 	if d.IssueID == nil {
 		return note, nil

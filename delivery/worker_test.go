@@ -90,6 +90,8 @@ func TestWorker_Delivered(t *testing.T) {
 			t.Errorf("notification rule %+v, want %q", n.Rule, w.rule.Name)
 		case n.Options["target"] != "#ops" || !n.At.Equal(t0):
 			t.Errorf("notification options %v at %s, want the action's fields at %s", n.Options, n.At, t0)
+		case n.Unsure:
+			t.Error("a first attempt is marked Unsure")
 		}
 
 		if d.Status != store.DeliveryDelivered || d.Attempts != 1 || d.LastStatus != 200 || d.LastError != "" ||
@@ -412,8 +414,12 @@ func TestWorker_LeaseRunsOut(t *testing.T) {
 		run(t, wk)
 		w.clock.Add(time.Hour)
 		run(t, wk)
-		if n := len(f.allCalls()); n != 1 {
+		calls := f.allCalls()
+		if n := len(calls); n != 1 {
 			t.Fatalf("sent %d times after the lease ran out, want exactly once", n)
+		}
+		if !calls[0].Note.Unsure {
+			t.Error("the notification after a lost claim is not marked Unsure: the service cannot look for an earlier post")
 		}
 		if d := w.deliveryTo(t, in, "#x"); d.Status != store.DeliveryDelivered || d.Attempts != 1 {
 			t.Errorf("delivery %+v, want delivered after 1 attempt", d)

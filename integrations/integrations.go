@@ -64,6 +64,11 @@ type Notification struct {
 	// Actor is who caused the notification, for resolutions and assignments.
 	Actor string
 	At    time.Time
+	// Unsure is set when an earlier attempt of this notification may have
+	// reached the service without its answer being recorded (the process
+	// stopped mid-delivery). A service that marks what it posts with the
+	// IdempotencyKey looks for that mark first instead of posting again.
+	Unsure bool
 }
 
 // Issue is what notifications show of an issue.

@@ -33,6 +33,10 @@ type Delivery struct {
 	URL            string
 	DateCreated    time.Time
 	DateDelivered  *time.Time
+	// Reclaimed is set by DeliveriesClaim when an earlier claim ended
+	// without recording an outcome (its process stopped mid-delivery): the
+	// service may have the notification already.
+	Reclaimed bool
 }
 
 // Delivery statuses, as the API shows them.
@@ -52,10 +56,15 @@ var deliveryColumns = "d." + strings.ReplaceAll(deliveryFields, ", ", ", d.")
 
 func scanDelivery(r row) (*Delivery, error) {
 	var d Delivery
-	err := r.Scan(&d.ID, &d.OrganizationID, &d.IntegrationID, &d.Provider, &d.NotificationID, &d.ProjectID,
-		&d.IssueID, &d.RuleID, &d.Kind, &d.Target, &d.IdempotencyKey, &d.Options, &d.EventID, &d.Status, &d.Attempts,
-		&d.NextAttempt, &d.LastError, &d.LastStatus, &d.Handle, &d.URL, &d.DateCreated, &d.DateDelivered)
+	err := r.Scan(d.fields()...)
 	return &d, err
+}
+
+// fields are the scan destinations of deliveryFields.
+func (d *Delivery) fields() []any {
+	return []any{&d.ID, &d.OrganizationID, &d.IntegrationID, &d.Provider, &d.NotificationID, &d.ProjectID,
+		&d.IssueID, &d.RuleID, &d.Kind, &d.Target, &d.IdempotencyKey, &d.Options, &d.EventID, &d.Status, &d.Attempts,
+		&d.NextAttempt, &d.LastError, &d.LastStatus, &d.Handle, &d.URL, &d.DateCreated, &d.DateDelivered}
 }
 
 // PendingNotification is a notification request with its organization,
@@ -159,7 +168,7 @@ func (s *Store) DeliveriesClaim(ctx context.Context, at time.Time, limit int, le
 		if s.engine == Postgres {
 			lock = " FOR UPDATE OF d SKIP LOCKED"
 		}
-		rs, err := q.query(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
+		rs, err := q.query(ctx, `SELECT `+deliveryColumns+`, d.claimed_until IS NOT NULL FROM deliveries d
 			WHERE d.status IN ('pending', 'retrying') AND d.next_attempt <= $1
 				AND (d.claimed_until IS NULL OR d.claimed_until < $1)
 				AND NOT EXISTS (SELECT 1 FROM destination_holds h WHERE h.integration_id = d.integration_id
@@ -169,12 +178,12 @@ func (s *Store) DeliveriesClaim(ctx context.Context, at time.Time, limit int, le
 			return fmt.Errorf("claim deliveries: %w", err)
 		}
 		for rs.Next() {
-			d, err := scanDelivery(rs)
-			if err != nil {
+			var d Delivery
+			if err := rs.Scan(append(d.fields(), &d.Reclaimed)...); err != nil {
 				rs.Close()
 				return fmt.Errorf("claim deliveries: %w", err)
 			}
-			out = append(out, d)
+			out = append(out, &d)
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {

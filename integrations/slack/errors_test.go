@@ -10,6 +10,7 @@ import (
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/notifiertest"
+	"github.com/tocsin/tocsin/integrations/slack/slacktest"
 )
 
 func TestNotifier_Notify_classification(t *testing.T) {
@@ -20,7 +21,7 @@ func TestNotifier_Notify_classification(t *testing.T) {
 			notifiertest.Run(t, func(t *testing.T, a notifiertest.Answer) (integrations.Notifier, *integrations.Notification, []string) {
 				b := setup(t, webhook)
 				method := map[bool]string{false: "chat.postMessage", true: "webhook"}[webhook]
-				b.fake.set(method, answer{Status: a.Status, RetryAfter: a.RetryAfter, Hang: a.Hang})
+				b.fake.Set(method, slacktest.Answer{Status: a.Status, RetryAfter: a.RetryAfter, Hang: a.Hang})
 				return b.notifier, notification(), []string{testToken, testSigning, testWebhookPath, b.fake.URL + testWebhookPath}
 			})
 		})
@@ -36,45 +37,45 @@ func TestNotifier_Notify_slackErrors(t *testing.T) {
 		name    string
 		webhook bool
 		method  string
-		answer  answer
+		answer  slacktest.Answer
 		token   string // "" for the right one
 		down    bool   // the server is gone
 		nc      notifiertest.Case
 	}{
-		{name: "invalid_auth", method: "chat.postMessage", answer: answer{Error: "invalid_auth"},
+		{name: "invalid_auth", method: "chat.postMessage", answer: slacktest.Answer{Error: "invalid_auth"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
 		{name: "wrong token", method: "chat.postMessage", token: "xoxb-wrong",
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
-		{name: "token_revoked", method: "chat.postMessage", answer: answer{Error: "token_revoked"},
+		{name: "token_revoked", method: "chat.postMessage", answer: slacktest.Answer{Error: "token_revoked"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
-		{name: "channel_not_found", method: "chat.postMessage", answer: answer{Error: "channel_not_found"},
+		{name: "channel_not_found", method: "chat.postMessage", answer: slacktest.Answer{Error: "channel_not_found"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonNotFound}},
-		{name: "is_archived", method: "chat.postMessage", answer: answer{Error: "is_archived"},
+		{name: "is_archived", method: "chat.postMessage", answer: slacktest.Answer{Error: "is_archived"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonNotFound}},
-		{name: "not_in_channel", method: "chat.postMessage", answer: answer{Error: "not_in_channel"},
+		{name: "not_in_channel", method: "chat.postMessage", answer: slacktest.Answer{Error: "not_in_channel"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonNotFound}},
-		{name: "other code", method: "chat.postMessage", answer: answer{Error: "msg_too_long"},
+		{name: "other code", method: "chat.postMessage", answer: slacktest.Answer{Error: "msg_too_long"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonClient}},
-		{name: "ratelimited code", method: "chat.postMessage", answer: answer{Error: "ratelimited"},
+		{name: "ratelimited code", method: "chat.postMessage", answer: slacktest.Answer{Error: "ratelimited"},
 			nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonRateLimited}},
-		{name: "internal_error code", method: "chat.postMessage", answer: answer{Error: "internal_error"},
+		{name: "internal_error code", method: "chat.postMessage", answer: slacktest.Answer{Error: "internal_error"},
 			nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonServer}},
 		{name: "429 with a date", method: "chat.postMessage",
-			answer: answer{Status: 429, RetryAfter: testNow.Add(30 * time.Second).Format(http.TimeFormat)},
+			answer: slacktest.Answer{Status: 429, RetryAfter: testNow.Add(30 * time.Second).Format(http.TimeFormat)},
 			nc:     notifiertest.Case{Want: "retry", Reason: integrations.ReasonRateLimited, After: 30 * time.Second}},
-		{name: "429 without Retry-After", method: "chat.postMessage", answer: answer{Status: 429},
+		{name: "429 without Retry-After", method: "chat.postMessage", answer: slacktest.Answer{Status: 429},
 			nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonRateLimited}},
-		{name: "429 capped", method: "chat.postMessage", answer: answer{Status: 429, RetryAfter: "86400"},
+		{name: "429 capped", method: "chat.postMessage", answer: slacktest.Answer{Status: 429, RetryAfter: "86400"},
 			nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonRateLimited, After: time.Hour}},
-		{name: "garbled answer", method: "chat.postMessage", answer: answer{Body: "<html>"},
+		{name: "garbled answer", method: "chat.postMessage", answer: slacktest.Answer{Body: "<html>"},
 			nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonServer}},
 		{name: "server gone", method: "chat.postMessage", down: true,
 			nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonNetwork}},
-		{name: "webhook channel_not_found", webhook: true, method: "webhook", answer: answer{Status: 404, Error: "channel_not_found"},
+		{name: "webhook channel_not_found", webhook: true, method: "webhook", answer: slacktest.Answer{Status: 404, Error: "channel_not_found"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonNotFound}},
-		{name: "webhook invalid_token", webhook: true, method: "webhook", answer: answer{Status: 403, Error: "invalid_token"},
+		{name: "webhook invalid_token", webhook: true, method: "webhook", answer: slacktest.Answer{Status: 403, Error: "invalid_token"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
-		{name: "webhook invalid_payload", webhook: true, method: "webhook", answer: answer{Status: 400, Error: "invalid_payload"},
+		{name: "webhook invalid_payload", webhook: true, method: "webhook", answer: slacktest.Answer{Status: 400, Error: "invalid_payload"},
 			nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonClient}},
 		{name: "webhook gone", webhook: true, method: "webhook", down: true,
 			nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonNetwork}},
@@ -83,7 +84,7 @@ func TestNotifier_Notify_slackErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, c.webhook)
-			b.fake.set(c.method, c.answer)
+			b.fake.Set(c.method, c.answer)
 			if c.token != "" {
 				b.notifier.cfg.BotToken = c.token
 			}
@@ -106,7 +107,7 @@ func TestNotifier_Notify_slackErrors(t *testing.T) {
 func TestNotifier_Notify_deadline(t *testing.T) {
 	t.Parallel()
 	b := setup(t, false)
-	b.fake.set("chat.postMessage", answer{Hang: true})
+	b.fake.Set("chat.postMessage", slacktest.Answer{Hang: true})
 	b.notifier.timeout = 50 * time.Millisecond
 	_, err := b.notifier.Notify(context.Background(), notification())
 	notifiertest.Check(t, notifiertest.Case{Want: "retry", Reason: integrations.ReasonNetwork}, err, nil)
@@ -119,7 +120,7 @@ func TestRecorder_keepsBody(t *testing.T) {
 	t.Parallel()
 	// The recorder peeks at refusals; slack-go must still read them whole.
 	b := setup(t, true)
-	b.fake.set("webhook", answer{Status: 500, Error: strings.Repeat("x", 300)})
+	b.fake.Set("webhook", slacktest.Answer{Status: 500, Error: strings.Repeat("x", 300)})
 	_, err := b.notifier.Notify(context.Background(), notification())
 	var re *integrations.RetryError
 	if !errors.As(err, &re) || re.Status != 500 {

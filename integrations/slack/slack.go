@@ -90,11 +90,32 @@ func (n *Notifier) post(ctx context.Context, note *integrations.Notification) (*
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
 			Err: errors.New("slack: no channel: set default_channel or the rule action's channel")}
 	}
+	if note.Unsure && note.IdempotencyKey != "" {
+		// An earlier attempt may have posted before the process stopped:
+		// Slack has no idempotent post, so look for its mark.
+		channel, ts, status, err := n.findPosted(ctx, target, note.IdempotencyKey)
+		var perm *integrations.PermanentError
+		switch {
+		case errors.As(err, &perm):
+			// The history cannot be read (a missing scope, a channel the
+			// bot posts to without being in it): post, at the risk of a
+			// second message, rather than lose the alert.
+		case err != nil:
+			return nil, err
+		case ts != "":
+			return &integrations.Result{Handle: channel + ":" + ts, Status: status}, nil
+		}
+	}
 	// A test notification's issue may be a sample: no buttons to click.
 	m := issueMessage(note, messageOptions{buttons: note.Issue.ID > 0 && note.Kind != integrations.KindTest, event: true})
+	opts := m.options()
+	if note.IdempotencyKey != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType,
+			EventPayload: map[string]any{"delivery": deliveryMark(note.IdempotencyKey)}}))
+	}
 	var channel, ts string
 	status, err := n.call(ctx, "post to "+target, func(ctx context.Context, a *attempt) (err error) {
-		channel, ts, err = a.api.PostMessageContext(ctx, target, m.options()...)
+		channel, ts, err = a.api.PostMessageContext(ctx, target, opts...)
 		return err
 	})
 	if err != nil {

@@ -14,13 +14,14 @@ import (
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/notifiertest"
+	"github.com/tocsin/tocsin/integrations/slack/slacktest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // bundle is a Notifier talking to a fake Slack.
 type bundle struct {
-	fake     *fakeSlack
+	fake     *slacktest.Server
 	notifier *Notifier
 }
 
@@ -96,7 +97,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // payload is what a request carried, in a stable order for golden files.
-func payload(t *testing.T, r request) []byte {
+func payload(t *testing.T, r slacktest.Request) []byte {
 	t.Helper()
 	v := map[string]any{"method": r.Method}
 	for k, vals := range r.Form {
@@ -152,7 +153,7 @@ func TestNotifier_Notify_message(t *testing.T) {
 			if res.Status != http.StatusOK {
 				t.Errorf("status %d", res.Status)
 			}
-			reqs := b.fake.requests()
+			reqs := b.fake.Requests()
 			if len(reqs) != 1 {
 				t.Fatalf("%d requests, want 1", len(reqs))
 			}
@@ -207,7 +208,7 @@ func TestNotifier_Notify_content(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got string
-			if r := b.fake.requests()[0]; r.JSON != nil {
+			if r := b.fake.Requests()[0]; r.JSON != nil {
 				js, _ := json.Marshal(r.JSON["attachments"])
 				got = string(js)
 			} else {
@@ -275,24 +276,24 @@ func TestNotifier_Notify_threading(t *testing.T) {
 		options map[string]any
 		// want is the methods called after the first post, with the
 		// fields each one must carry.
-		want []request
+		want []slacktest.Request
 	}{
 		{
 			name: "event replies in the thread",
 			kind: integrations.KindAlert,
-			want: []request{{Method: "chat.postMessage", Form: map[string][]string{"channel": {"C0OPS"}, "thread_ts": {"1700000000.000001"}}}},
+			want: []slacktest.Request{{Method: "chat.postMessage", Form: map[string][]string{"channel": {"C0OPS"}, "thread_ts": {"1700000000.000001"}}}},
 		},
 		{
 			name:    "broadcast",
 			kind:    integrations.KindAlert,
 			options: map[string]any{"broadcast": true},
-			want: []request{{Method: "chat.postMessage", Form: map[string][]string{
+			want: []slacktest.Request{{Method: "chat.postMessage", Form: map[string][]string{
 				"thread_ts": {"1700000000.000001"}, "reply_broadcast": {"true"}}}},
 		},
 		{
 			name: "resolution updates the parent and replies",
 			kind: integrations.KindResolved,
-			want: []request{
+			want: []slacktest.Request{
 				{Method: "chat.update", Form: map[string][]string{"channel": {"C0OPS"}, "ts": {"1700000000.000001"}}},
 				{Method: "chat.postMessage", Form: map[string][]string{"thread_ts": {"1700000000.000001"}}},
 			},
@@ -300,7 +301,7 @@ func TestNotifier_Notify_threading(t *testing.T) {
 		{
 			name: "assignment updates the parent",
 			kind: integrations.KindAssigned,
-			want: []request{
+			want: []slacktest.Request{
 				{Method: "chat.update", Form: map[string][]string{"ts": {"1700000000.000001"}}},
 				{Method: "chat.postMessage", Form: map[string][]string{"thread_ts": {"1700000000.000001"}}},
 			},
@@ -317,7 +318,7 @@ func TestNotifier_Notify_threading(t *testing.T) {
 			if first.Handle != "C0OPS:1700000000.000001" {
 				t.Fatalf("handle %q, want CHANNEL_ID:ts", first.Handle)
 			}
-			if got := b.fake.requests()[0].Form.Get("thread_ts"); got != "" {
+			if got := b.fake.Requests()[0].Form.Get("thread_ts"); got != "" {
 				t.Errorf("first post has thread_ts %q", got)
 			}
 			n := notification()
@@ -338,7 +339,7 @@ func TestNotifier_Notify_threading(t *testing.T) {
 			if res.Handle != first.Handle {
 				t.Errorf("handle %q, want the thread's %q", res.Handle, first.Handle)
 			}
-			got := b.fake.requests()[1:]
+			got := b.fake.Requests()[1:]
 			if len(got) != len(c.want) {
 				t.Fatalf("%d requests after the first, want %d", len(got), len(c.want))
 			}
@@ -385,13 +386,13 @@ func TestNotifier_Notify_threading(t *testing.T) {
 func TestNotifier_Notify_parentGone(t *testing.T) {
 	t.Parallel()
 	b := setup(t, false)
-	b.fake.set("chat.update", answer{Error: "message_not_found"})
+	b.fake.Set("chat.update", slacktest.Answer{Error: "message_not_found"})
 	n := notification()
 	n.Kind, n.Handle, n.Event = integrations.KindResolved, "C0OPS:1700000000.000001", nil
 	if _, err := b.notifier.Notify(context.Background(), n); err != nil {
 		t.Fatalf("a deleted parent must not stop the reply: %v", err)
 	}
-	if reqs := b.fake.requests(); len(reqs) != 2 || reqs[1].Method != "chat.postMessage" {
+	if reqs := b.fake.Requests(); len(reqs) != 2 || reqs[1].Method != "chat.postMessage" {
 		t.Errorf("requests %+v, want update then reply", reqs)
 	}
 }
@@ -410,7 +411,7 @@ func TestNotifier_Notify_escaping(t *testing.T) {
 			if _, err := b.notifier.Notify(context.Background(), n); err != nil {
 				t.Fatal(err)
 			}
-			raw := payload(t, b.fake.requests()[0])
+			raw := payload(t, b.fake.Requests()[0])
 			var all strings.Builder
 			var walk func(v any)
 			walk = func(v any) {
@@ -509,7 +510,7 @@ func TestNotifier_Notify_config(t *testing.T) {
 			c.modify(n, b)
 			_, err := b.notifier.Notify(context.Background(), n)
 			notifiertest.Check(t, notifiertest.Case{Want: "permanent", Reason: c.reason}, err, nil)
-			if len(b.fake.requests()) != 0 {
+			if len(b.fake.Requests()) != 0 {
 				t.Errorf("sent a request")
 			}
 		})
@@ -525,7 +526,7 @@ func TestNotifier_Notify_target(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := b.fake.requests()[0].Form.Get("channel"); got != "C0TARGET" {
+	if got := b.fake.Requests()[0].Form.Get("channel"); got != "C0TARGET" {
 		t.Errorf("posted to %q, want the action's channel", got)
 	}
 	if res.Handle != "C0TARGET:1700000000.000001" {
@@ -538,24 +539,24 @@ func TestNotifier_Check(t *testing.T) {
 	cases := []struct {
 		name    string
 		webhook bool
-		answer  answer
+		answer  slacktest.Answer
 		nc      notifiertest.Case
 	}{
 		{name: "ok", nc: notifiertest.Case{}},
-		{name: "invalid_auth", answer: answer{Error: "invalid_auth"}, nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
-		{name: "account_inactive", answer: answer{Error: "account_inactive"}, nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
-		{name: "server error", answer: answer{Status: 503}, nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonServer}},
-		{name: "rate limited", answer: answer{Status: 429, RetryAfter: "7"}, nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonRateLimited, After: 7 * time.Second}},
+		{name: "invalid_auth", answer: slacktest.Answer{Error: "invalid_auth"}, nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
+		{name: "account_inactive", answer: slacktest.Answer{Error: "account_inactive"}, nc: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
+		{name: "server error", answer: slacktest.Answer{Status: 503}, nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonServer}},
+		{name: "rate limited", answer: slacktest.Answer{Status: 429, RetryAfter: "7"}, nc: notifiertest.Case{Want: "retry", Reason: integrations.ReasonRateLimited, After: 7 * time.Second}},
 		{name: "webhook", webhook: true, nc: notifiertest.Case{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, c.webhook)
-			b.fake.set("auth.test", c.answer)
+			b.fake.Set("auth.test", c.answer)
 			err := b.notifier.Check(context.Background())
 			notifiertest.Check(t, c.nc, err, []string{testToken, testWebhookPath})
-			reqs := b.fake.requests()
+			reqs := b.fake.Requests()
 			if c.webhook && len(reqs) != 0 {
 				t.Errorf("checking a webhook posted %d messages", len(reqs))
 			}
