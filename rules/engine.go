@@ -43,6 +43,7 @@ type cachedRules struct {
 	// snoozes of the rules in force when they were read (by rule); whether
 	// one still is, is checked against each activity's time.
 	snoozes map[int64][]store.Snooze
+	version int64 // store.RulesVersion when they were read
 	expires time.Time
 }
 
@@ -64,9 +65,11 @@ const firedTTL = 10 * time.Second
 // dropped, and if none are, all of them.
 const maxFiredEntries = 50000
 
-// rulesTTL is how long a project's rules are reused between evaluations; a
-// changed rule applies within it.
-const rulesTTL = 5 * time.Second
+// rulesTTL is how long a project's rules are reused between evaluations
+// at most. A change to a rule or a snooze applies at once anyway: each use
+// of the cache first compares the project's rules version (one indexed
+// read instead of the rules and their snoozes).
+const rulesTTL = time.Minute
 
 // NewEngine returns an engine; now is its clock (nil for time.Now).
 func NewEngine(st *store.Store, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) (*Engine, error) {
@@ -345,13 +348,20 @@ func (e *Engine) fire(ctx context.Context, act *Activity, firings []*store.RuleF
 }
 
 // projectRules returns a project's active rules and their snoozes, cached
-// for rulesTTL: a changed rule or a new snooze applies within it.
+// while the project's rules version stays the same (for rulesTTL at most).
 func (e *Engine) projectRules(ctx context.Context, projectID int64) (cachedRules, error) {
 	now := e.now()
+	version, err := e.store.RulesVersion(ctx, projectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return cachedRules{}, nil // the project was deleted since: no rules
+	}
+	if err != nil {
+		return cachedRules{}, err
+	}
 	e.mu.Lock()
 	cr, ok := e.cache[projectID]
 	e.mu.Unlock()
-	if ok && now.Before(cr.expires) {
+	if ok && now.Before(cr.expires) && cr.version == version {
 		return cr, nil
 	}
 	stored, err := e.store.RulesActive(ctx, projectID)
@@ -377,7 +387,7 @@ func (e *Engine) projectRules(ctx context.Context, projectID int64) (cachedRules
 	if err != nil {
 		return cachedRules{}, err
 	}
-	cr = cachedRules{rules: rules, snoozes: snoozes, expires: now.Add(rulesTTL)}
+	cr = cachedRules{rules: rules, snoozes: snoozes, version: version, expires: now.Add(rulesTTL)}
 	e.mu.Lock()
 	e.cache[projectID] = cr
 	e.mu.Unlock()

@@ -337,3 +337,25 @@ func TestEngine_HandleActivities(t *testing.T) {
 		}
 	})
 }
+
+// Rules are cached, but a rule created (or snoozed) a moment ago applies to
+// the very next activity: the engine compares the project's rules version.
+func TestEngine_RuleChangesApplyAtOnce(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		b := setup(t, s)
+		first := b.rule(t, rules.Rule{Name: "first", Conditions: mustNodes("[" + everyEvent + "]"), Frequency: 5})
+		b.send(t, t0)
+		b.checkFires(t, first, 1, "before the second rule existed")
+		second := b.rule(t, rules.Rule{Name: "second", Conditions: mustNodes("[" + everyEvent + "]"), Frequency: 5})
+		b.send(t, t0.Add(time.Second))
+		b.checkFires(t, second, 1, "a second after it was created")
+		if err := s.RuleSnooze(ctx, &store.Snooze{RuleID: first.ID}); err != nil {
+			t.Fatal(err)
+		}
+		b.send(t, t0.Add(6*time.Minute)) // past the frequency of both
+		b.checkFires(t, first, 1, "snoozed a moment before")
+		b.checkFires(t, second, 2, "not snoozed")
+	})
+}

@@ -79,7 +79,37 @@ func ruleInsert(ctx context.Context, q querier, r *Rule) (*Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create rule %q: %w", r.Name, err)
 	}
+	if err := bumpRulesVersion(ctx, q, r.ProjectID); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// bumpRulesVersion marks the project's rules as changed (RulesVersion).
+func bumpRulesVersion(ctx context.Context, q querier, projectID int64) error {
+	if _, err := q.exec(ctx, `UPDATE projects SET rules_version = rules_version + 1 WHERE id = $1`, projectID); err != nil {
+		return fmt.Errorf("mark the rules of project %d changed: %w", projectID, err)
+	}
+	return nil
+}
+
+// bumpRulesVersionOfRule is bumpRulesVersion for the project of a rule.
+func bumpRulesVersionOfRule(ctx context.Context, q querier, ruleID int64) error {
+	if _, err := q.exec(ctx, `UPDATE projects SET rules_version = rules_version + 1
+		WHERE id = (SELECT project_id FROM rules WHERE id = $1)`, ruleID); err != nil {
+		return fmt.Errorf("mark the rules of rule %d's project changed: %w", ruleID, err)
+	}
+	return nil
+}
+
+// RulesVersion is a number that changes whenever a rule of the project or
+// a snooze of one is created, changed or removed.
+func (s *Store) RulesVersion(ctx context.Context, projectID int64) (int64, error) {
+	var v int64
+	if err := s.r.queryRow(ctx, `SELECT rules_version FROM projects WHERE id = $1`, projectID).Scan(&v); err != nil {
+		return 0, notFound(err, fmt.Sprintf("project %d", projectID))
+	}
+	return v, nil
 }
 
 // RuleUpdate replaces a rule's definition; its fire records stay.
@@ -99,7 +129,7 @@ func (s *Store) RuleUpdate(ctx context.Context, orgID int64, r *Rule) (*Rule, er
 		if err != nil {
 			return notFound(err, fmt.Sprintf("rule %d", r.ID))
 		}
-		return nil
+		return bumpRulesVersion(ctx, q, r.ProjectID)
 	})
 	return out, err
 }
@@ -157,7 +187,7 @@ func (s *Store) RuleDelete(ctx context.Context, orgID, projectID, ruleID int64) 
 		if n == 0 {
 			return fmt.Errorf("rule %d: %w", ruleID, ErrNotFound)
 		}
-		return nil
+		return bumpRulesVersion(ctx, q, projectID)
 	})
 }
 
@@ -191,26 +221,30 @@ func (s *Store) RuleSnooze(ctx context.Context, sn *Snooze) error {
 	if sn.DateCreated.IsZero() {
 		sn.DateCreated = now()
 	}
-	if _, err := s.w.exec(ctx, `INSERT INTO rule_snoozes (rule_id, user_id, until, created_by, date_created)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (rule_id, user_id) DO UPDATE SET until = excluded.until, created_by = excluded.created_by,
-			date_created = excluded.date_created`,
-		sn.RuleID, sn.UserID, sn.Until, sn.CreatedBy, sn.DateCreated); err != nil {
-		return fmt.Errorf("snooze rule %d: %w", sn.RuleID, err)
-	}
-	return nil
+	return s.tx(ctx, func(q querier) error {
+		if _, err := q.exec(ctx, `INSERT INTO rule_snoozes (rule_id, user_id, until, created_by, date_created)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (rule_id, user_id) DO UPDATE SET until = excluded.until, created_by = excluded.created_by,
+				date_created = excluded.date_created`,
+			sn.RuleID, sn.UserID, sn.Until, sn.CreatedBy, sn.DateCreated); err != nil {
+			return fmt.Errorf("snooze rule %d: %w", sn.RuleID, err)
+		}
+		return bumpRulesVersionOfRule(ctx, q, sn.RuleID)
+	})
 }
 
 // RuleUnsnooze lifts a snooze; ErrNotFound when there was none.
 func (s *Store) RuleUnsnooze(ctx context.Context, ruleID, userID int64) error {
-	n, err := s.w.exec(ctx, `DELETE FROM rule_snoozes WHERE rule_id = $1 AND user_id = $2`, ruleID, userID)
-	if err != nil {
-		return fmt.Errorf("unsnooze rule %d: %w", ruleID, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("snooze of rule %d: %w", ruleID, ErrNotFound)
-	}
-	return nil
+	return s.tx(ctx, func(q querier) error {
+		n, err := q.exec(ctx, `DELETE FROM rule_snoozes WHERE rule_id = $1 AND user_id = $2`, ruleID, userID)
+		if err != nil {
+			return fmt.Errorf("unsnooze rule %d: %w", ruleID, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("snooze of rule %d: %w", ruleID, ErrNotFound)
+		}
+		return bumpRulesVersionOfRule(ctx, q, ruleID)
+	})
 }
 
 // RuleSnoozes returns the snoozes of rules in force at the time.
