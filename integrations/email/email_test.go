@@ -1,14 +1,9 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"flag"
-	"io"
-	"mime"
-	"mime/multipart"
-	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/email/emailtest"
 	"github.com/tocsin/tocsin/integrations/notifiertest"
 )
 
@@ -30,18 +26,24 @@ const (
 var testNow = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 
 // setup starts a fake server and a Notifier talking to it in tlsMode.
-func setup(t *testing.T, o fakeOptions, tlsMode string, clientTLS *tls.Config) (*Notifier, *fakeSMTP) {
+func setup(t *testing.T, o emailtest.Options, tlsMode string, clientTLS *tls.Config) (*Notifier, *emailtest.Server) {
 	t.Helper()
-	f := newFakeSMTP(t, o)
+	f := emailtest.NewServer(t, o)
 	opts := []Option{WithNowFunc(func() time.Time { return testNow })}
 	if clientTLS != nil {
 		opts = append(opts, WithTLSConfig(clientTLS))
 	}
-	n, err := New(f.smtpConfig(tlsMode), testFrom, opts...)
+	n, err := New(smtpConfig(f, o, tlsMode), testFrom, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n, f
+}
+
+// smtpConfig is the settings of a Notifier for the fake server f, started
+// with o, in tlsMode.
+func smtpConfig(f *emailtest.Server, o emailtest.Options, tlsMode string) SMTP {
+	return SMTP{Host: f.Host(), Port: f.Port(), Username: o.User, Password: o.Pass, TLS: tlsMode}
 }
 
 func notification(kind string) *integrations.Notification {
@@ -80,57 +82,14 @@ func notification(kind string) *integrations.Notification {
 	}
 }
 
-// parsed is a received message taken apart.
-type parsed struct {
-	header netmail.Header
-	text   string
-	html   string
-}
-
-func parse(t *testing.T, data []byte) parsed {
+// parse takes a received message apart.
+func parse(t *testing.T, m emailtest.Message) *emailtest.Parsed {
 	t.Helper()
-	m, err := netmail.ReadMessage(bytes.NewReader(data))
+	p, err := m.Parse()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/alternative" {
-		t.Fatalf("Content-Type %q, want multipart/alternative", m.Header.Get("Content-Type"))
-	}
-	p := parsed{header: m.Header}
-	mr := multipart.NewReader(m.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart() // decodes quoted-printable
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(part)
-		s := strings.ReplaceAll(string(body), "\r\n", "\n")
-		switch ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct {
-		case "text/plain":
-			p.text = s
-		case "text/html":
-			p.html = s
-		default:
-			t.Errorf("unexpected part %s", ct)
-		}
-	}
-	if p.text == "" || p.html == "" {
-		t.Fatalf("want a text and an HTML part, got text %d bytes, html %d bytes", len(p.text), len(p.html))
-	}
 	return p
-}
-
-func (p parsed) get(t *testing.T, name string) string {
-	t.Helper()
-	v, err := new(mime.WordDecoder).DecodeHeader(p.header.Get(name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
 }
 
 func checkGolden(t *testing.T, name, got string) {
@@ -152,7 +111,7 @@ func checkGolden(t *testing.T, name, got string) {
 
 func TestNotifier_Notify(t *testing.T) {
 	t.Parallel()
-	e, f := setup(t, fakeOptions{}, TLSNone, nil)
+	e, f := setup(t, emailtest.Options{}, TLSNone, nil)
 	res, err := e.Notify(context.Background(), notification(integrations.KindAlert))
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +119,7 @@ func TestNotifier_Notify(t *testing.T) {
 	if res.Handle != "tocsin.issue.42@tocsin.example.com" || res.Status != 0 {
 		t.Errorf("result %+v, want the thread root as handle", res)
 	}
-	msgs := f.messages()
+	msgs := f.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want 1", len(msgs))
 	}
@@ -168,7 +127,7 @@ func TestNotifier_Notify(t *testing.T) {
 	if got.From != "alerts@tocsin.example.com" || strings.Join(got.To, ",") != "ops@example.com,dev@example.com" {
 		t.Errorf("envelope from %q to %q", got.From, got.To)
 	}
-	p := parse(t, got.Data)
+	p := parse(t, got)
 	for name, want := range map[string]string{
 		"Subject":                  `[Tocsin] BACKEND-1A: ValueError: bad "input" <script>alert(1)</script>`,
 		"From":                     `"Tocsin" <alerts@tocsin.example.com>`,
@@ -183,33 +142,33 @@ func TestNotifier_Notify(t *testing.T) {
 		"X-Mailer":                 "Tocsin",
 		"X-Auto-Response-Suppress": "All",
 	} {
-		if v := p.get(t, name); v != want {
+		if v := p.Get(name); v != want {
 			t.Errorf("%s: %q, want %q", name, v, want)
 		}
 	}
 
 	// The text part is plain; the HTML part escapes every value.
-	if !strings.Contains(p.text, "<script>alert(1)</script>") {
-		t.Errorf("text part lost the event data:\n%s", p.text)
+	if !strings.Contains(p.Text, "<script>alert(1)</script>") {
+		t.Errorf("text part lost the event data:\n%s", p.Text)
 	}
 	for _, bad := range []string{"<script", "<img", "<b>new", `href="javascript:`, "onerror=alert(2)>"} {
-		if strings.Contains(p.html, bad) {
+		if strings.Contains(p.HTML, bad) {
 			t.Errorf("HTML part carries %q unescaped", bad)
 		}
 	}
-	if !strings.Contains(p.html, "&lt;script&gt;alert(1)&lt;/script&gt;") {
-		t.Errorf("HTML part does not show the escaped title:\n%s", p.html)
+	if !strings.Contains(p.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("HTML part does not show the escaped title:\n%s", p.HTML)
 	}
-	if strings.Contains(p.text, "javascript:alert(4)") || strings.Contains(p.html, "javascript:alert(4)") {
+	if strings.Contains(p.Text, "javascript:alert(4)") || strings.Contains(p.HTML, "javascript:alert(4)") {
 		t.Error("a javascript: link is shown")
 	}
-	checkGolden(t, "alert.txt", p.text)
-	checkGolden(t, "alert.html", p.html)
+	checkGolden(t, "alert.txt", p.Text)
+	checkGolden(t, "alert.html", p.HTML)
 }
 
 func TestNotifier_Notify_threading(t *testing.T) {
 	t.Parallel()
-	e, f := setup(t, fakeOptions{}, TLSNone, nil)
+	e, f := setup(t, emailtest.Options{}, TLSNone, nil)
 	first := notification(integrations.KindAlert)
 	res, err := e.Notify(context.Background(), first)
 	if err != nil {
@@ -229,28 +188,28 @@ func TestNotifier_Notify_threading(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	msgs := f.messages()
+	msgs := f.Messages()
 	if len(msgs) != 3 {
 		t.Fatalf("%d messages, want 3", len(msgs))
 	}
-	p0, p1, p2 := parse(t, msgs[0].Data), parse(t, msgs[1].Data), parse(t, msgs[2].Data)
-	if p0.get(t, "Message-Id") != root {
-		t.Errorf("first Message-ID %q, want the root %q", p0.get(t, "Message-Id"), root)
+	p0, p1, p2 := parse(t, msgs[0]), parse(t, msgs[1]), parse(t, msgs[2])
+	if p0.Get("Message-Id") != root {
+		t.Errorf("first Message-ID %q, want the root %q", p0.Get("Message-Id"), root)
 	}
-	id := p1.get(t, "Message-Id")
+	id := p1.Get("Message-Id")
 	if id == root || !strings.HasPrefix(id, "<tocsin.issue.42.") || !strings.HasSuffix(id, "@tocsin.example.com>") {
 		t.Errorf("follow-up Message-ID %q", id)
 	}
-	if p1.get(t, "In-Reply-To") != root || p1.get(t, "References") != root {
-		t.Errorf("follow-up In-Reply-To %q References %q, want %q", p1.get(t, "In-Reply-To"), p1.get(t, "References"), root)
+	if p1.Get("In-Reply-To") != root || p1.Get("References") != root {
+		t.Errorf("follow-up In-Reply-To %q References %q, want %q", p1.Get("In-Reply-To"), p1.Get("References"), root)
 	}
-	if p2.get(t, "Message-Id") != id {
-		t.Errorf("a retry got Message-ID %q, want %q again", p2.get(t, "Message-Id"), id)
+	if p2.Get("Message-Id") != id {
+		t.Errorf("a retry got Message-ID %q, want %q again", p2.Get("Message-Id"), id)
 	}
-	if s := p1.get(t, "Subject"); !strings.HasPrefix(s, "[Tocsin] Regression: BACKEND-1A: ") {
+	if s := p1.Get("Subject"); !strings.HasPrefix(s, "[Tocsin] Regression: BACKEND-1A: ") {
 		t.Errorf("regression subject %q", s)
 	}
-	if v := p1.get(t, "List-Unsubscribe"); v != "<mailto:alerts@tocsin.example.com?subject=unsubscribe>" {
+	if v := p1.Get("List-Unsubscribe"); v != "<mailto:alerts@tocsin.example.com?subject=unsubscribe>" {
 		t.Errorf("List-Unsubscribe without a URL: %q", v)
 	}
 }
@@ -277,16 +236,16 @@ func TestSubject(t *testing.T) {
 
 func TestNotifier_Notify_classification(t *testing.T) {
 	t.Parallel()
-	serverTLS, clientTLS := testTLS(t)
+	serverTLS, clientTLS := emailtest.SelfSignedTLS(t)
 	notifiertest.Run(t, func(t *testing.T, a notifiertest.Answer) (integrations.Notifier, *integrations.Notification, []string) {
-		e, _ := setup(t, fakeOptions{Answer: a, TLS: serverTLS, User: testUser, Pass: testPass}, TLSStartTLS, clientTLS)
+		e, _ := setup(t, emailtest.Options{Answer: a, TLS: serverTLS, User: testUser, Pass: testPass}, TLSStartTLS, clientTLS)
 		return e, notification(integrations.KindAlert), []string{testPass}
 	})
 }
 
 func TestNotifier_Notify_tls(t *testing.T) {
 	t.Parallel()
-	serverTLS, clientTLS := testTLS(t)
+	serverTLS, clientTLS := emailtest.SelfSignedTLS(t)
 	for _, tc := range []struct {
 		name     string
 		mode     string
@@ -297,11 +256,11 @@ func TestNotifier_Notify_tls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e, f := setup(t, fakeOptions{TLS: serverTLS, Implicit: tc.implicit, User: testUser, Pass: testPass}, tc.mode, clientTLS)
+			e, f := setup(t, emailtest.Options{TLS: serverTLS, Implicit: tc.implicit, User: testUser, Pass: testPass}, tc.mode, clientTLS)
 			if _, err := e.Notify(context.Background(), notification(integrations.KindAlert)); err != nil {
 				t.Fatal(err)
 			}
-			msgs := f.messages()
+			msgs := f.Messages()
 			if len(msgs) != 1 || !msgs[0].TLS || msgs[0].User != testUser {
 				t.Fatalf("want one message over TLS after AUTH, got %+v", msgs)
 			}
@@ -310,17 +269,17 @@ func TestNotifier_Notify_tls(t *testing.T) {
 
 	t.Run("untrusted certificate", func(t *testing.T) {
 		t.Parallel()
-		e, f := setup(t, fakeOptions{TLS: serverTLS, User: testUser, Pass: testPass}, TLSStartTLS, nil)
+		e, f := setup(t, emailtest.Options{TLS: serverTLS, User: testUser, Pass: testPass}, TLSStartTLS, nil)
 		_, err := e.Notify(context.Background(), notification(integrations.KindAlert))
 		notifiertest.Check(t, notifiertest.Case{Want: "retry", Reason: integrations.ReasonNetwork}, err, []string{testPass})
-		if len(f.messages()) != 0 {
+		if len(f.Messages()) != 0 {
 			t.Error("a message went out over an untrusted connection")
 		}
 	})
 
 	t.Run("starttls required but not offered", func(t *testing.T) {
 		t.Parallel()
-		e, _ := setup(t, fakeOptions{}, TLSStartTLS, clientTLS)
+		e, _ := setup(t, emailtest.Options{}, TLSStartTLS, clientTLS)
 		_, err := e.Notify(context.Background(), notification(integrations.KindAlert))
 		notifiertest.Check(t, notifiertest.Case{Want: "permanent", Reason: integrations.ReasonConfig}, err, nil)
 	})
@@ -328,8 +287,9 @@ func TestNotifier_Notify_tls(t *testing.T) {
 
 func TestNotifier_Notify_attemptTimeout(t *testing.T) {
 	t.Parallel()
-	f := newFakeSMTP(t, fakeOptions{Answer: notifiertest.Answer{Hang: true}})
-	e, err := New(f.smtpConfig(TLSNone), testFrom, WithTimeout(100*time.Millisecond))
+	o := emailtest.Options{Answer: notifiertest.Answer{Hang: true}}
+	f := emailtest.NewServer(t, o)
+	e, err := New(smtpConfig(f, o, TLSNone), testFrom, WithTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,14 +306,14 @@ func TestNotifier_Notify_attemptTimeout(t *testing.T) {
 
 func TestNotifier_Notify_badTarget(t *testing.T) {
 	t.Parallel()
-	e, f := setup(t, fakeOptions{}, TLSNone, nil)
+	e, f := setup(t, emailtest.Options{}, TLSNone, nil)
 	for _, target := range []string{"", "not an address", "a@example.com,, <b@"} {
 		n := notification(integrations.KindAlert)
 		n.Target = target
 		_, err := e.Notify(context.Background(), n)
 		notifiertest.Check(t, notifiertest.Case{Want: "permanent", Reason: integrations.ReasonConfig}, err, nil)
 	}
-	if len(f.messages()) != 0 {
+	if len(f.Messages()) != 0 {
 		t.Error("a message went out")
 	}
 }

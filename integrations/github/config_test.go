@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/tocsin/tocsin/integrations/github/githubtest"
 )
 
 func TestConfig_Validate(t *testing.T) {
 	t.Parallel()
-	ok := Config{Token: testToken, Owner: "octo-org", Repo: "my.app_2", Labels: []string{"bug", "from tocsin"}}
+	ok := Config{Token: githubtest.Token, Owner: "octo-org", Repo: "my.app_2", Labels: []string{"bug", "from tocsin"}}
 	for _, c := range []struct {
 		name    string
 		edit    func(*Config)
@@ -42,7 +44,7 @@ func TestConfig_Validate(t *testing.T) {
 			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
 				t.Errorf("Validate: %v, want an error saying %q", err, c.wantErr)
 			}
-			if err != nil && strings.Contains(err.Error(), testToken) {
+			if err != nil && strings.Contains(err.Error(), githubtest.Token) {
 				t.Errorf("error %q shows the token", err)
 			}
 		})
@@ -51,14 +53,14 @@ func TestConfig_Validate(t *testing.T) {
 
 func TestConfig_String(t *testing.T) {
 	t.Parallel()
-	cfg := Config{Token: testToken, Owner: "octo", Repo: "app", Labels: []string{"bug"}, WebhookSecret: testWebhookSecret}
+	cfg := Config{Token: githubtest.Token, Owner: "octo", Repo: "app", Labels: []string{"bug"}, WebhookSecret: testWebhookSecret}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("integration", "github", cfg)
 	for name, s := range map[string]string{
 		"String": cfg.String(), "%v": fmt.Sprintf("%v", cfg), "%+v": fmt.Sprintf("%+v", cfg),
 		"%#v": fmt.Sprintf("%#v", cfg), "pointer": fmt.Sprint(&cfg), "slog": logged.String(),
 	} {
-		for _, secret := range []string{testToken, testWebhookSecret} {
+		for _, secret := range []string{githubtest.Token, testWebhookSecret} {
 			if strings.Contains(s, secret) {
 				t.Errorf("%s shows a secret: %s", name, s)
 			}

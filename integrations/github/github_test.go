@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/github/githubtest"
 	"github.com/tocsin/tocsin/integrations/notifiertest"
 )
 
@@ -57,12 +58,12 @@ func TestNotifier_Notify_createsIssue(t *testing.T) {
 	if *res != want {
 		t.Errorf("result %+v, want %+v", *res, want)
 	}
-	is := b.fake.issue("octo/app", 1)
+	is := b.fake.Issue("octo/app", 1)
 	if is == nil {
 		t.Fatal("no issue filed")
 	}
 	golden(t, "issue.golden", fmt.Sprintf("title: %s\nlabels: %q\nassignees: %q\n\n%s", is.Title, is.Labels, is.Assignees, is.Body))
-	if is.Author != testLogin || is.State != "open" {
+	if is.Author != githubtest.Login || is.State != "open" {
 		t.Errorf("issue by %q in state %q", is.Author, is.State)
 	}
 }
@@ -107,20 +108,20 @@ func TestNotifier_Notify_followUps(t *testing.T) {
 				nt.Kind, nt.Handle, nt.IdempotencyKey = integrations.KindResolved, first.Handle, "resolve"
 				notify(t, b.notifier, nt)
 			}
-			before := b.fake.issue("octo/app", 1)
+			before := b.fake.Issue("octo/app", 1)
 
 			nt := sample()
 			nt.Kind, nt.Handle, nt.IdempotencyKey = c.kind, first.Handle, "follow-up:"+c.kind
 			nt.Issue.Assignee = "jane@example.com"
 			res := notify(t, b.notifier, nt)
 
-			if got := b.fake.issueCount("octo/app"); got != 1 {
+			if got := b.fake.IssueCount("octo/app"); got != 1 {
 				t.Fatalf("%d GitHub issues, want 1", got)
 			}
-			if got := b.fake.count(routeCreateIssue); got != 1 {
+			if got := b.fake.Count(githubtest.RouteCreateIssue); got != 1 {
 				t.Errorf("%d issue creations, want 1", got)
 			}
-			is := b.fake.issue("octo/app", 1)
+			is := b.fake.Issue("octo/app", 1)
 			if is.State != c.wantState {
 				t.Errorf("state %q, want %q", is.State, c.wantState)
 			}
@@ -150,8 +151,8 @@ func TestNotifier_Notify_stateBeforeComment(t *testing.T) {
 	nt := sample()
 	nt.Kind, nt.Handle = integrations.KindResolved, first.Handle
 	notify(t, b.notifier, nt)
-	calls := b.fake.callLog()
-	edit, comment := slices.Index(calls, routeEditIssue), slices.Index(calls, routeComment)
+	calls := b.fake.Calls()
+	edit, comment := slices.Index(calls, githubtest.RouteEditIssue), slices.Index(calls, githubtest.RouteComment)
 	if edit < 0 || comment < 0 || edit > comment {
 		t.Errorf("calls %q: want the PATCH before the comment", calls)
 	}
@@ -169,7 +170,7 @@ func TestNotifier_Notify_nothingToUpdate(t *testing.T) {
 			if *res != (integrations.Result{}) {
 				t.Errorf("result %+v, want none", res)
 			}
-			if calls := b.fake.callLog(); len(calls) != 0 {
+			if calls := b.fake.Calls(); len(calls) != 0 {
 				t.Errorf("requests %q, want none", calls)
 			}
 		})
@@ -194,7 +195,7 @@ func TestNotifier_Notify_targets(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			b.fake.seed("octo/app", fakeIssue{Title: "filed before", Author: testLogin})
+			b.fake.Seed("octo/app", githubtest.Issue{Title: "filed before", Author: githubtest.Login})
 			nt := sample()
 			nt.Target, nt.Handle = c.target, c.handle
 			res, err := b.notifier.Notify(context.Background(), nt)
@@ -203,7 +204,7 @@ func TestNotifier_Notify_targets(t *testing.T) {
 				if !errors.As(err, &pe) || pe.Reason != integrations.ReasonConfig || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err %v, want a permanent config error saying %q", err, c.wantErr)
 				}
-				if calls := b.fake.callLog(); len(calls) != 0 {
+				if calls := b.fake.Calls(); len(calls) != 0 {
 					t.Errorf("requests %q, want none", calls)
 				}
 				return
@@ -214,7 +215,7 @@ func TestNotifier_Notify_targets(t *testing.T) {
 			if res.Handle != c.wantHandle {
 				t.Errorf("handle %q, want %q", res.Handle, c.wantHandle)
 			}
-			if b.fake.issue(c.wantRepo, 1) == nil {
+			if b.fake.Issue(c.wantRepo, 1) == nil {
 				t.Errorf("nothing in %s", c.wantRepo)
 			}
 		})
@@ -228,17 +229,17 @@ func TestNotifier_Notify_lostHandle(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name   string
-		lost   answer
+		lost   githubtest.Answer
 		search bool // bury the issue under newer ones, so that only the Search API finds it
 	}{
-		{name: "answer lost to a bad gateway", lost: answer{Status: http.StatusBadGateway, Commit: true}},
-		{name: "answer lost to a timeout", lost: answer{Hang: true, Commit: true}},
-		{name: "found by search", lost: answer{Status: http.StatusBadGateway, Commit: true}, search: true},
+		{name: "answer lost to a bad gateway", lost: githubtest.Answer{Status: http.StatusBadGateway, Commit: true}},
+		{name: "answer lost to a timeout", lost: githubtest.Answer{Hang: true, Commit: true}},
+		{name: "found by search", lost: githubtest.Answer{Status: http.StatusBadGateway, Commit: true}, search: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			b.fake.fail(routeCreateIssue, c.lost)
+			b.fake.Fail(githubtest.RouteCreateIssue, c.lost)
 			if c.lost.Hang {
 				b.notifier.Timeout = 500 * time.Millisecond
 			}
@@ -250,11 +251,11 @@ func TestNotifier_Notify_lostHandle(t *testing.T) {
 			if c.lost.Hang && !strings.Contains(err.Error(), "no answer within 500ms") {
 				t.Errorf("error %q does not give the deadline as its cause", err)
 			}
-			b.fake.clearFails()
+			b.fake.ClearFails()
 			b.notifier.Timeout = 0
 			if c.search {
 				for i := range newestIssues + 5 {
-					b.fake.seed("octo/app", fakeIssue{Title: "newer " + strconv.Itoa(i), Author: testLogin})
+					b.fake.Seed("octo/app", githubtest.Issue{Title: "newer " + strconv.Itoa(i), Author: githubtest.Login})
 				}
 			}
 
@@ -262,10 +263,10 @@ func TestNotifier_Notify_lostHandle(t *testing.T) {
 			if res.Handle != "octo/app#1" {
 				t.Errorf("handle %q, want octo/app#1", res.Handle)
 			}
-			if got := b.fake.count(routeCreateIssue); got != 1 {
+			if got := b.fake.Count(githubtest.RouteCreateIssue); got != 1 {
 				t.Errorf("%d issue creations, want 1", got)
 			}
-			if got, want := b.fake.count(routeSearch), map[bool]int{true: 1, false: 0}[c.search]; got != want {
+			if got, want := b.fake.Count(githubtest.RouteSearch), map[bool]int{true: 1, false: 0}[c.search]; got != want {
 				t.Errorf("%d searches, want %d", got, want)
 			}
 		})
@@ -280,19 +281,19 @@ func TestNotifier_Notify_markerMustBeOurs(t *testing.T) {
 	planted := issueBody(sample())
 	for _, c := range []struct {
 		name  string
-		issue fakeIssue
+		issue githubtest.Issue
 	}{
-		{name: "filed by someone else", issue: fakeIssue{Title: "x", Body: planted, Author: "mallory"}},
-		{name: "another Tocsin", issue: fakeIssue{Title: "x", Author: testLogin,
+		{name: "filed by someone else", issue: githubtest.Issue{Title: "x", Body: planted, Author: "mallory"}},
+		{name: "another Tocsin", issue: githubtest.Issue{Title: "x", Author: githubtest.Login,
 			Body: strings.ReplaceAll(planted, "tocsin.example.com", "tocsin-staging.example.com")}},
-		{name: "another Tocsin issue", issue: fakeIssue{Title: "x", Author: testLogin,
+		{name: "another Tocsin issue", issue: githubtest.Issue{Title: "x", Author: githubtest.Login,
 			Body: strings.ReplaceAll(planted, "tocsin:issue:42", "tocsin:issue:421")}},
-		{name: "a pull request", issue: fakeIssue{Title: "x", Body: planted, Author: testLogin, PullRequest: true}},
+		{name: "a pull request", issue: githubtest.Issue{Title: "x", Body: planted, Author: githubtest.Login, PullRequest: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			b.fake.seed("octo/app", c.issue)
+			b.fake.Seed("octo/app", c.issue)
 			res := notify(t, b.notifier, sample())
 			if res.Handle != "octo/app#2" {
 				t.Errorf("handle %q, want a new issue, octo/app#2", res.Handle)
@@ -306,7 +307,7 @@ func TestNotifier_Notify_markerMustBeOurs(t *testing.T) {
 func TestNotifier_Notify_installationToken(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.fake.login = ""
+	b.fake.SetLogin("")
 	if _, err := b.notifier.Login(context.Background()); !integrations.IsPermanent(err) {
 		t.Errorf("Login: %v, want a permanent error", err)
 	}
@@ -315,7 +316,7 @@ func TestNotifier_Notify_installationToken(t *testing.T) {
 	if first.Handle != "octo/app#1" || again.Handle != first.Handle {
 		t.Errorf("handles %q and %q, want octo/app#1 twice", first.Handle, again.Handle)
 	}
-	if got := b.fake.count(routeUser); got != 1 {
+	if got := b.fake.Count(githubtest.RouteUser); got != 1 {
 		t.Errorf("GET /user asked %d times, want once", got)
 	}
 }
@@ -327,13 +328,13 @@ func TestNotifier_Notify_lostComment(t *testing.T) {
 	first := notify(t, b.notifier, sample())
 	nt := sample()
 	nt.Kind, nt.Handle = integrations.KindRegression, first.Handle
-	b.fake.fail(routeComment, answer{Status: http.StatusBadGateway, Commit: true})
+	b.fake.Fail(githubtest.RouteComment, githubtest.Answer{Status: http.StatusBadGateway, Commit: true})
 	if _, err := b.notifier.Notify(context.Background(), nt); err == nil {
 		t.Fatal("first attempt succeeded")
 	}
-	b.fake.clearFails()
+	b.fake.ClearFails()
 	res := notify(t, b.notifier, nt)
-	is := b.fake.issue("octo/app", 1)
+	is := b.fake.Issue("octo/app", 1)
 	if len(is.Comments) != 1 {
 		t.Errorf("%d comments, want 1", len(is.Comments))
 	}
@@ -343,7 +344,7 @@ func TestNotifier_Notify_lostComment(t *testing.T) {
 	// Another firing is another comment.
 	nt.IdempotencyKey += "/2"
 	notify(t, b.notifier, nt)
-	if is := b.fake.issue("octo/app", 1); len(is.Comments) != 2 {
+	if is := b.fake.Issue("octo/app", 1); len(is.Comments) != 2 {
 		t.Errorf("%d comments after another firing, want 2", len(is.Comments))
 	}
 }
@@ -353,11 +354,11 @@ func TestNotifier_Login(t *testing.T) {
 	b := setup(t)
 	for range 3 {
 		login, err := b.notifier.Login(context.Background())
-		if err != nil || login != testLogin {
+		if err != nil || login != githubtest.Login {
 			t.Fatalf("Login: %q, %v", login, err)
 		}
 	}
-	if got := b.fake.count(routeUser); got != 1 {
+	if got := b.fake.Count(githubtest.RouteUser); got != 1 {
 		t.Errorf("GET /user asked %d times, want once", got)
 	}
 }
@@ -367,7 +368,7 @@ func TestNotifier_Check(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		extra map[string]any
-		fail  *answer
+		fail  *githubtest.Answer
 		want  notifiertest.Case
 	}{
 		{name: "ok", want: notifiertest.Case{}},
@@ -378,20 +379,20 @@ func TestNotifier_Check(t *testing.T) {
 			want: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonConfig}},
 		{name: "archived", extra: map[string]any{"archived": true},
 			want: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonConfig}},
-		{name: "no such repository", fail: &answer{Status: 404}, want: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonNotFound}},
-		{name: "bad credentials", fail: &answer{Status: 401}, want: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
-		{name: "server error", fail: &answer{Status: 502}, want: notifiertest.Case{Want: "retry", Reason: integrations.ReasonServer}},
+		{name: "no such repository", fail: &githubtest.Answer{Status: 404}, want: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonNotFound}},
+		{name: "bad credentials", fail: &githubtest.Answer{Status: 401}, want: notifiertest.Case{Want: "permanent", Reason: integrations.ReasonAuth}},
+		{name: "server error", fail: &githubtest.Answer{Status: 502}, want: notifiertest.Case{Want: "retry", Reason: integrations.ReasonServer}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			b.fake.repoExtra = c.extra
+			b.fake.SetRepoFields(c.extra)
 			if c.fail != nil {
-				b.fake.fail(routeRepo, *c.fail)
+				b.fake.Fail(githubtest.RouteRepo, *c.fail)
 			}
 			err := b.notifier.Check(context.Background())
-			notifiertest.Check(t, c.want, err, []string{testToken, testWebhookSecret})
-			if got := b.fake.count(routeRepo); got != 1 {
+			notifiertest.Check(t, c.want, err, []string{githubtest.Token, testWebhookSecret})
+			if got := b.fake.Count(githubtest.RouteRepo); got != 1 {
 				t.Errorf("GET /repos/octo/app asked %d times", got)
 			}
 		})
@@ -400,7 +401,7 @@ func TestNotifier_Check(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	t.Parallel()
-	cfg := Config{Token: testToken, Owner: "octo", Repo: "app"}
+	cfg := Config{Token: githubtest.Token, Owner: "octo", Repo: "app"}
 	for _, c := range []struct {
 		apiURL, wantBase, wantErr string
 	}{

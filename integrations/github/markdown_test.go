@@ -114,7 +114,7 @@ func notifyAll(t *testing.T, nt *integrations.Notification) (title string, bodie
 		f.Kind, f.Handle, f.IdempotencyKey = kind, res.Handle, "k:"+kind
 		notify(t, b.notifier, &f)
 	}
-	is := b.fake.issue("octo/app", 1)
+	is := b.fake.Issue("octo/app", 1)
 	bodies = append(bodies, is.Body)
 	for _, c := range is.Comments {
 		bodies = append(bodies, c.Body)

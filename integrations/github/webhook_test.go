@@ -1,23 +1,15 @@
 package github
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sign is what GitHub puts in X-Hub-Signature-256.
-func sign(body []byte, secret string) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
+	"github.com/tocsin/tocsin/integrations/github/githubtest"
+)
 
 func readPayload(t *testing.T, name string) []byte {
 	t.Helper()
@@ -31,7 +23,7 @@ func readPayload(t *testing.T, name string) []byte {
 func TestVerifySignature(t *testing.T) {
 	t.Parallel()
 	body := readPayload(t, "issues_closed.json")
-	good := sign(body, testWebhookSecret)
+	good := githubtest.Sign(body, testWebhookSecret)
 	for _, c := range []struct {
 		name   string
 		header string // "" for none
@@ -41,14 +33,14 @@ func TestVerifySignature(t *testing.T) {
 	}{
 		{name: "good", header: good, body: body, secret: testWebhookSecret},
 		{name: "upper-case hex", header: "sha256=" + strings.ToUpper(strings.TrimPrefix(good, "sha256=")), body: body, secret: testWebhookSecret},
-		{name: "other secret", header: sign(body, "other"), body: body, secret: testWebhookSecret, want: ErrBadSignature},
+		{name: "other secret", header: githubtest.Sign(body, "other"), body: body, secret: testWebhookSecret, want: ErrBadSignature},
 		{name: "body changed", header: good, body: append([]byte(nil), append(body, ' ')...), secret: testWebhookSecret, want: ErrBadSignature},
 		{name: "missing", body: body, secret: testWebhookSecret, want: ErrNoSignature},
 		{name: "sha1", header: "sha1=" + strings.TrimPrefix(good, "sha256="), body: body, secret: testWebhookSecret, want: ErrBadSignature},
 		{name: "no prefix", header: strings.TrimPrefix(good, "sha256="), body: body, secret: testWebhookSecret, want: ErrBadSignature},
 		{name: "not hex", header: "sha256=" + strings.Repeat("zz", 32), body: body, secret: testWebhookSecret, want: ErrBadSignature},
 		{name: "truncated", header: good[:len(good)-2], body: body, secret: testWebhookSecret, want: ErrBadSignature},
-		{name: "no secret configured", header: sign(body, ""), body: body, secret: "", want: ErrNoSecret},
+		{name: "no secret configured", header: githubtest.Sign(body, ""), body: body, secret: "", want: ErrNoSecret},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -98,7 +90,7 @@ func TestParseIssueEvent(t *testing.T) {
 				h.Set("X-GitHub-Event", c.event)
 			}
 			h.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
-			h.Set("X-Hub-Signature-256", sign(body, testWebhookSecret))
+			h.Set("X-Hub-Signature-256", githubtest.Sign(body, testWebhookSecret))
 			if err := VerifySignature(h, body, testWebhookSecret); err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +126,7 @@ func TestIssueEvent_Handle_matchesNotify(t *testing.T) {
 	b := setup(t)
 	b.notifier.repo = repoRef{owner: "OCTO", name: "app"}
 	for range 16 {
-		b.fake.seed("octo/app", fakeIssue{Title: "earlier", Author: "someone"})
+		b.fake.Seed("octo/app", githubtest.Issue{Title: "earlier", Author: "someone"})
 	}
 	res := notify(t, b.notifier, sample())
 	ev := &IssueEvent{Repository: "Octo/App", Number: 17}

@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/tocsin/tocsin/integrations/trello/trellotest"
 )
 
 func TestConfig_Validate(t *testing.T) {
 	t.Parallel()
-	good := Config{APIKey: testKey, Token: testToken, BoardID: "5e0000000000000000000001", ListID: testList, ResolvedListID: testDone, WebhookSecret: "s3cr3t"}
+	good := Config{APIKey: trellotest.Key, Token: trellotest.Token, BoardID: "5e0000000000000000000001", ListID: trellotest.ListID, ResolvedListID: trellotest.ResolvedListID, WebhookSecret: "s3cr3t"}
 	for _, tc := range []struct {
 		name   string
 		change func(*Config)
@@ -18,7 +20,9 @@ func TestConfig_Validate(t *testing.T) {
 	}{
 		{"good", func(*Config) {}, ""},
 		{"board short link", func(c *Config) { c.BoardID = "AbCd1234" }, ""},
-		{"minimal", func(c *Config) { *c = Config{APIKey: testKey, Token: testToken, ListID: testList} }, ""},
+		{"minimal", func(c *Config) {
+			*c = Config{APIKey: trellotest.Key, Token: trellotest.Token, ListID: trellotest.ListID}
+		}, ""},
 		{"no key", func(c *Config) { c.APIKey = "" }, "api_key is required"},
 		{"no token", func(c *Config) { c.Token = "" }, "token is required"},
 		{"token with a space", func(c *Config) { c.Token = "a b" }, "token contains"},
@@ -39,7 +43,7 @@ func TestConfig_Validate(t *testing.T) {
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("got %v, want %q", err, tc.want)
 			}
-			if err != nil && strings.Contains(err.Error(), testToken) {
+			if err != nil && strings.Contains(err.Error(), trellotest.Token) {
 				t.Errorf("error %q reveals the token", err)
 			}
 		})
@@ -48,7 +52,7 @@ func TestConfig_Validate(t *testing.T) {
 
 func TestConfig_redacted(t *testing.T) {
 	t.Parallel()
-	c := Config{APIKey: testKey, Token: testToken, ListID: testList, WebhookSecret: "whsec-0f9e8d7c6b5a"}
+	c := Config{APIKey: trellotest.Key, Token: trellotest.Token, ListID: trellotest.ListID, WebhookSecret: "whsec-0f9e8d7c6b5a"}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("integration", "trello", c)
 	for name, s := range map[string]string{
@@ -58,10 +62,10 @@ func TestConfig_redacted(t *testing.T) {
 		"%#v":      fmt.Sprintf("%#v", c),
 		"LogValue": logged.String(),
 	} {
-		if strings.Contains(s, testToken) || strings.Contains(s, c.WebhookSecret) {
+		if strings.Contains(s, trellotest.Token) || strings.Contains(s, c.WebhookSecret) {
 			t.Errorf("%s reveals a secret: %s", name, s)
 		}
-		if !strings.Contains(s, testKey) || !strings.Contains(s, testList) {
+		if !strings.Contains(s, trellotest.Key) || !strings.Contains(s, trellotest.ListID) {
 			t.Errorf("%s hides the key or list, which are not secret: %s", name, s)
 		}
 	}

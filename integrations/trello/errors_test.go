@@ -11,6 +11,7 @@ import (
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/notifiertest"
+	"github.com/tocsin/tocsin/integrations/trello/trellotest"
 )
 
 func TestNotifier_Notify_classification(t *testing.T) {
@@ -36,11 +37,11 @@ func TestNotifier_Notify_classification(t *testing.T) {
 				n := alert()
 				if step.handle {
 					card := "5c0000000000000000000042"
-					b.fake.put(fakeCard{ID: card, Desc: "tocsin:issue:42", IDList: testDone})
+					b.fake.Put(trellotest.Card{ID: card, Desc: "tocsin:issue:42", IDList: trellotest.ResolvedListID})
 					n.Kind, n.Handle = integrations.KindRegression, card
 				}
-				b.fake.setAnswer(failOn(step.prefix, a), "")
-				return b.n, n, []string{testKey, testToken, b.cfg.WebhookSecret}
+				b.fake.SetAnswer(trellotest.FailOn(step.prefix, a), "")
+				return b.n, n, []string{trellotest.Key, trellotest.Token, b.cfg.WebhookSecret}
 			})
 		})
 	}
@@ -51,7 +52,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 	t.Run("rate limited without Retry-After", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.setAnswer(failAll(notifiertest.Answer{Status: 429}), "")
+		b.fake.SetAnswer(trellotest.FailAll(notifiertest.Answer{Status: 429}), "")
 		_, err := b.n.Notify(context.Background(), alert())
 		var re *integrations.RetryError
 		if !errors.As(err, &re) || re.Reason != integrations.ReasonRateLimited || re.After != 0 || re.Status != 429 {
@@ -61,7 +62,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 	t.Run("rate limited until a date", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.setAnswer(failAll(notifiertest.Answer{Status: 429,
+		b.fake.SetAnswer(trellotest.FailAll(notifiertest.Answer{Status: 429,
 			RetryAfter: testNow.Add(90 * time.Second).Format(http.TimeFormat)}), "")
 		_, err := b.n.Notify(context.Background(), alert())
 		var re *integrations.RetryError
@@ -72,7 +73,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 	t.Run("invalid token", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		n, err := New(Config{APIKey: testKey, Token: "ATTAwrong", ListID: testList}, b.fake.srv.URL+"/1", nil)
+		n, err := New(Config{APIKey: trellotest.Key, Token: "ATTAwrong", ListID: trellotest.ListID}, b.fake.APIURL(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,14 +89,14 @@ func TestNotifier_Notify_errors(t *testing.T) {
 	t.Run("an answer that repeats the credentials", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		b.fake.setAnswer(failAll(notifiertest.Answer{Status: 400}),
-			"invalid request ?key="+testKey+"&token="+testToken)
+		b.fake.SetAnswer(trellotest.FailAll(notifiertest.Answer{Status: 400}),
+			"invalid request ?key="+trellotest.Key+"&token="+trellotest.Token)
 		_, err := b.n.Notify(context.Background(), alert())
 		var pe *integrations.PermanentError
 		if !errors.As(err, &pe) || pe.Reason != integrations.ReasonClient {
 			t.Fatalf("got %v, want a permanent client error", err)
 		}
-		if s := err.Error(); strings.Contains(s, testKey) || strings.Contains(s, testToken) {
+		if s := err.Error(); strings.Contains(s, trellotest.Key) || strings.Contains(s, trellotest.Token) {
 			t.Errorf("error %q reveals the credentials", s)
 		}
 	})
@@ -103,7 +104,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 		t.Parallel()
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
-		n, err := New(Config{APIKey: testKey, Token: testToken, ListID: testList}, srv.URL+"/1", nil)
+		n, err := New(Config{APIKey: trellotest.Key, Token: trellotest.Token, ListID: trellotest.ListID}, srv.URL+"/1", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 		if !errors.As(err, &re) || re.Reason != integrations.ReasonNetwork {
 			t.Fatalf("got %v, want a network retry", err)
 		}
-		if s := err.Error(); strings.Contains(s, testKey) || strings.Contains(s, testToken) || strings.Contains(s, "?") {
+		if s := err.Error(); strings.Contains(s, trellotest.Key) || strings.Contains(s, trellotest.Token) || strings.Contains(s, "?") {
 			t.Errorf("error %q reveals the query string", s)
 		}
 	})
@@ -120,7 +121,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		b.n.timeout = 50 * time.Millisecond
-		b.fake.setAnswer(failOn("POST /1/cards", notifiertest.Answer{Hang: true}), "")
+		b.fake.SetAnswer(trellotest.FailOn("POST /1/cards", notifiertest.Answer{Hang: true}), "")
 		_, err := b.n.Notify(context.Background(), alert())
 		var re *integrations.RetryError
 		if !errors.As(err, &re) || re.Reason != integrations.ReasonNetwork {
@@ -129,7 +130,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no answer within 50ms") {
 			t.Errorf("error %q: want the attempt's deadline as the cause", err)
 		}
-		if strings.Contains(err.Error(), testToken) {
+		if strings.Contains(err.Error(), trellotest.Token) {
 			t.Errorf("error %q reveals the token", err)
 		}
 	})
@@ -140,7 +141,7 @@ func TestNotifier_Notify_errors(t *testing.T) {
 			t.Errorf("the redirect was followed: %s", r.URL)
 		}))
 		defer elsewhere.Close()
-		b.fake.setAnswer(nil, "")
+		b.fake.SetAnswer(nil, "")
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), http.StatusFound)
 		}))
@@ -175,13 +176,13 @@ func TestNotifier_Check(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			if c.Answer != (notifiertest.Answer{}) {
-				b.fake.setAnswer(failOn("GET /1/members/me", c.Answer), "")
+				b.fake.SetAnswer(trellotest.FailOn("GET /1/members/me", c.Answer), "")
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), notifiertest.Timeout)
 			defer cancel()
 			err := b.n.Check(ctx)
-			notifiertest.Check(t, c, err, []string{testKey, testToken})
-			if l := b.fake.log(); len(l) != 1 || l[0] != "GET /1/members/me" {
+			notifiertest.Check(t, c, err, []string{trellotest.Key, trellotest.Token})
+			if l := b.fake.Requests(); len(l) != 1 || l[0] != "GET /1/members/me" {
 				t.Errorf("requests %q, want GET /1/members/me", l)
 			}
 		})

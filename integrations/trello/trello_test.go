@@ -13,25 +13,29 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/trello/trellotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // bundle is a notifier talking to a fake Trello.
 type bundle struct {
-	fake *fake
+	fake *trellotest.Server
 	n    *Notifier
 	cfg  Config
 }
 
 var testNow = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
 
+// testLabel is a label of the board that rule actions put on cards.
+const testLabel = "60000000000000000000000a"
+
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	f := newFake(t)
-	cfg := Config{APIKey: testKey, Token: testToken, BoardID: "5e0000000000000000000001",
-		ListID: testList, ResolvedListID: testDone, WebhookSecret: "whsec-0f9e8d7c6b5a"}
-	n, err := New(cfg, f.srv.URL+"/1/", f.srv.Client())
+	f := trellotest.NewServer(t)
+	cfg := Config{APIKey: trellotest.Key, Token: trellotest.Token, BoardID: "5e0000000000000000000001",
+		ListID: trellotest.ListID, ResolvedListID: trellotest.ResolvedListID, WebhookSecret: "whsec-0f9e8d7c6b5a"}
+	n, err := New(cfg, f.APIURL(), f.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,23 +146,23 @@ func TestNotifier_Notify_createsCard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := b.fake.card(res.Handle)
+			c := b.fake.Card(res.Handle)
 			if c.ID == "" {
 				t.Fatalf("no card %q in the fake", res.Handle)
 			}
 			if res.URL != c.URL || res.Status != http.StatusOK {
 				t.Errorf("result %+v, want url %s and status 200", res, c.URL)
 			}
-			if c.IDList != testList || c.Pos != "top" {
-				t.Errorf("card in list %s at %q, want %s at top", c.IDList, c.Pos, testList)
+			if c.IDList != trellotest.ListID || c.Pos != "top" {
+				t.Errorf("card in list %s at %q, want %s at top", c.IDList, c.Pos, trellotest.ListID)
 			}
 			if !hasMarker(c.Desc, notification.Issue.ID) {
 				t.Errorf("description does not end with the marker:\n%s", c.Desc)
 			}
 			golden(t, tc.name+".name.golden", c.Name+"\n")
 			golden(t, tc.name+".desc.golden", c.Desc)
-			if want := []string{"GET /1/lists/" + testList + "/cards", "POST /1/cards"}; !slices.Equal(b.fake.log(), want) {
-				t.Errorf("requests %q, want %q", b.fake.log(), want)
+			if want := []string{"GET /1/lists/" + trellotest.ListID + "/cards", "POST /1/cards"}; !slices.Equal(b.fake.Requests(), want) {
+				t.Errorf("requests %q, want %q", b.fake.Requests(), want)
 			}
 		})
 	}
@@ -171,7 +175,7 @@ func TestNotifier_Notify_labelsAndDueDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := b.fake.card(res.Handle)
+	c := b.fake.Card(res.Handle)
 	if !slices.Equal(c.IDLabels, []string{testLabel}) {
 		t.Errorf("labels %q, want %q", c.IDLabels, testLabel)
 	}
@@ -184,7 +188,7 @@ func TestNotifier_Notify_labelsAndDueDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := b.fake.card(res.Handle); c.Due != "" || len(c.IDLabels) != 0 {
+	if c := b.fake.Card(res.Handle); c.Due != "" || len(c.IDLabels) != 0 {
 		t.Errorf("without options: due %q, labels %q; want none", c.Due, c.IDLabels)
 	}
 }
@@ -206,10 +210,10 @@ func TestNotifier_Notify_oneCardPerIssue(t *testing.T) {
 	if again.Handle != first.Handle || again.URL != first.URL {
 		t.Errorf("retry answered %+v, want the first card %+v", again, first)
 	}
-	if n := b.fake.cardCount(); n != 1 {
+	if n := b.fake.CardCount(); n != 1 {
 		t.Errorf("%d cards, want 1", n)
 	}
-	if c := b.fake.card(first.Handle); len(c.Comments) != 0 {
+	if c := b.fake.Card(first.Handle); len(c.Comments) != 0 {
 		t.Errorf("retry commented %q", c.Comments)
 	}
 	// Another issue whose event data quotes issue 42's marker gets its own card.
@@ -242,13 +246,13 @@ func TestNotifier_Notify_followUps(t *testing.T) {
 		wantList   string
 		wantPuts   int
 	}{
-		{name: "regression moves back", kind: integrations.KindRegression, startIn: testDone, archived: true, wantList: testList, wantPuts: 1},
-		{name: "regression in place", kind: integrations.KindRegression, startIn: testList, wantList: testList, wantPuts: 1},
-		{name: "resolved moves to resolved list", kind: integrations.KindResolved, startIn: testList, wantList: testDone, wantPuts: 1},
-		{name: "resolved without resolved list", kind: integrations.KindResolved, noResolved: true, startIn: testList, wantList: testList},
-		{name: "another alert", kind: integrations.KindAlert, startIn: testList, wantList: testList},
-		{name: "assigned", kind: integrations.KindAssigned, startIn: testList, wantList: testList},
-		{name: "ignored", kind: integrations.KindIgnored, startIn: testDone, wantList: testDone},
+		{name: "regression moves back", kind: integrations.KindRegression, startIn: trellotest.ResolvedListID, archived: true, wantList: trellotest.ListID, wantPuts: 1},
+		{name: "regression in place", kind: integrations.KindRegression, startIn: trellotest.ListID, wantList: trellotest.ListID, wantPuts: 1},
+		{name: "resolved moves to resolved list", kind: integrations.KindResolved, startIn: trellotest.ListID, wantList: trellotest.ResolvedListID, wantPuts: 1},
+		{name: "resolved without resolved list", kind: integrations.KindResolved, noResolved: true, startIn: trellotest.ListID, wantList: trellotest.ListID},
+		{name: "another alert", kind: integrations.KindAlert, startIn: trellotest.ListID, wantList: trellotest.ListID},
+		{name: "assigned", kind: integrations.KindAssigned, startIn: trellotest.ListID, wantList: trellotest.ListID},
+		{name: "ignored", kind: integrations.KindIgnored, startIn: trellotest.ResolvedListID, wantList: trellotest.ResolvedListID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -257,7 +261,7 @@ func TestNotifier_Notify_followUps(t *testing.T) {
 				b.n.cfg.ResolvedListID = ""
 			}
 			card := "5c0000000000000000000042"
-			b.fake.put(fakeCard{ID: card, Name: "[BACKEND-1A] x", Desc: "x\n\ntocsin:issue:42", IDList: tc.startIn,
+			b.fake.Put(trellotest.Card{ID: card, Name: "[BACKEND-1A] x", Desc: "x\n\ntocsin:issue:42", IDList: tc.startIn,
 				Closed: tc.archived, URL: "https://trello.example/c/AbCd1234/x"})
 			n := alert()
 			n.Kind, n.Handle, n.Actor = tc.kind, card, "alice@example.com"
@@ -269,7 +273,7 @@ func TestNotifier_Notify_followUps(t *testing.T) {
 			if res.Handle != card {
 				t.Errorf("handle %q, want %q", res.Handle, card)
 			}
-			c := b.fake.card(card)
+			c := b.fake.Card(card)
 			if c.IDList != tc.wantList || c.Closed {
 				t.Errorf("card in list %s (archived %v), want %s, open", c.IDList, c.Closed, tc.wantList)
 			}
@@ -278,20 +282,20 @@ func TestNotifier_Notify_followUps(t *testing.T) {
 			}
 			golden(t, "comment."+strings.ReplaceAll(tc.name, " ", "_")+".golden", c.Comments[0]+"\n")
 			puts := 0
-			for _, r := range b.fake.log() {
+			for _, r := range b.fake.Requests() {
 				if strings.HasPrefix(r, "PUT ") {
 					puts++
 				}
 			}
 			if puts != tc.wantPuts {
-				t.Errorf("%d PUTs, want %d: %q", puts, tc.wantPuts, b.fake.log())
+				t.Errorf("%d PUTs, want %d: %q", puts, tc.wantPuts, b.fake.Requests())
 			}
-			if b.fake.cardCount() != 1 {
-				t.Errorf("%d cards, want 1", b.fake.cardCount())
+			if b.fake.CardCount() != 1 {
+				t.Errorf("%d cards, want 1", b.fake.CardCount())
 			}
 			// The move comes before the comment: a retry after a failed
 			// comment moves again rather than comments twice.
-			if l := b.fake.log(); tc.wantPuts > 0 && !strings.HasPrefix(l[len(l)-1], "POST /1/cards/"+card+"/actions/comments") {
+			if l := b.fake.Requests(); tc.wantPuts > 0 && !strings.HasPrefix(l[len(l)-1], "POST /1/cards/"+card+"/actions/comments") {
 				t.Errorf("requests %q: the comment is not last", l)
 			}
 		})
@@ -309,8 +313,8 @@ func TestNotifier_Notify_withoutHandle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Handle != "" || b.fake.cardCount() != 0 {
-			t.Errorf("result %+v and %d cards, want nothing", res, b.fake.cardCount())
+		if res.Handle != "" || b.fake.CardCount() != 0 {
+			t.Errorf("result %+v and %d cards, want nothing", res, b.fake.CardCount())
 		}
 	})
 	t.Run("resolved after a lost handle", func(t *testing.T) {
@@ -326,23 +330,23 @@ func TestNotifier_Notify_withoutHandle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := b.fake.card(first.Handle)
-		if res.Handle != first.Handle || c.IDList != testDone || len(c.Comments) != 1 {
+		c := b.fake.Card(first.Handle)
+		if res.Handle != first.Handle || c.IDList != trellotest.ResolvedListID || len(c.Comments) != 1 {
 			t.Errorf("result %+v, card in %s with %d comments; want card %s moved to %s with a comment",
-				res, c.IDList, len(c.Comments), first.Handle, testDone)
+				res, c.IDList, len(c.Comments), first.Handle, trellotest.ResolvedListID)
 		}
 	})
 	t.Run("target list", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		n := alert()
-		n.Target = testOther
+		n.Target = trellotest.OtherListID
 		res, err := b.n.Notify(context.Background(), n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := b.fake.card(res.Handle); c.IDList != testOther {
-			t.Errorf("card in %s, want %s", c.IDList, testOther)
+		if c := b.fake.Card(res.Handle); c.IDList != trellotest.OtherListID {
+			t.Errorf("card in %s, want %s", c.IDList, trellotest.OtherListID)
 		}
 	})
 }
@@ -371,7 +375,7 @@ func TestNotifier_Notify_refused(t *testing.T) {
 			if !errors.As(err, &pe) || pe.Reason != integrations.ReasonConfig {
 				t.Fatalf("got %v, want a permanent config error", err)
 			}
-			if l := b.fake.log(); len(l) != 0 {
+			if l := b.fake.Requests(); len(l) != 0 {
 				t.Errorf("sent %q", l)
 			}
 		})
@@ -380,7 +384,7 @@ func TestNotifier_Notify_refused(t *testing.T) {
 
 func TestNew(t *testing.T) {
 	t.Parallel()
-	good := Config{APIKey: testKey, Token: testToken, ListID: testList}
+	good := Config{APIKey: trellotest.Key, Token: trellotest.Token, ListID: trellotest.ListID}
 	for _, tc := range []struct {
 		name, apiURL, want string
 		cfg                Config
@@ -392,7 +396,7 @@ func TestNew(t *testing.T) {
 		{name: "query", cfg: good, apiURL: "https://api.trello.com/1?x=y", wantErr: true},
 		{name: "credentials in url", cfg: good, apiURL: "https://u:p@api.trello.com/1", wantErr: true},
 		{name: "not http", cfg: good, apiURL: "ftp://api.trello.com/1", wantErr: true},
-		{name: "bad config", cfg: Config{APIKey: testKey}, wantErr: true},
+		{name: "bad config", cfg: Config{APIKey: trellotest.Key}, wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

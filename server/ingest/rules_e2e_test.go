@@ -103,18 +103,6 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// evaluated waits until the worker has handled every stored activity.
-func (a *alerting) evaluated(t *testing.T) {
-	t.Helper()
-	waitFor(t, "the worker to empty the outbox", func() bool {
-		n, err := a.st.OutboxPending(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n == 0
-	})
-}
-
 // notified lists the notification requests of a rule, oldest first.
 func (a *alerting) notified(t *testing.T, ruleID int64) []*store.Notification {
 	t.Helper()
