@@ -331,6 +331,14 @@ func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrat
 		if link != nil {
 			note.Handle = link.Handle
 		}
+	} else {
+		// The built-in email has no issue links: its thread root is the
+		// first message it delivered about the issue to these addresses.
+		h, err := w.store.DeliveryThread(ctx, d.Provider, is.ID, d.Target)
+		if err != nil {
+			return nil, err
+		}
+		note.Handle = h
 	}
 	return note, nil
 }

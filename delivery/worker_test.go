@@ -499,8 +499,17 @@ func TestWorker_EmailRoute(t *testing.T) {
 			ds := w.deliveries(t, w.org)
 			d := ds[len(ds)-1]
 			if d.Status != store.DeliveryDelivered || len(got) != 1 || got[0].Target != "alice@example.com" ||
-				got[0].Issue.Title != "ValueError: card declined" {
-				t.Fatalf("delivery %s, %d mails (%+v); want one to alice about the issue", d.Status, len(got), got)
+				got[0].Issue.Title != "ValueError: card declined" || got[0].Handle != "" {
+				t.Fatalf("delivery %s, %d mails (%+v); want one to alice about the issue, starting its thread", d.Status, len(got), got)
+			}
+			// The next mail about the issue replies in the thread the first
+			// started: the built-in email has no issue links, its
+			// deliveries remember the root.
+			w.clock.Add(time.Hour)
+			w.fire(t, w.issue, w.clock.Now(), "", action)
+			run(t, w.worker(t, newFake(), Config{Email: mail}))
+			if len(got) != 2 || got[1].Handle != "<issue@tocsin>" {
+				t.Fatalf("%d mails, the second with handle %q; want a reply in the first's thread", len(got), got[len(got)-1].Handle)
 			}
 		})
 	})

@@ -459,3 +459,21 @@ func (s *Store) IssueLinkSet(ctx context.Context, l *IssueLink) error {
 	}
 	return nil
 }
+
+// DeliveryThread returns the handle of the first delivered notification
+// of the issue to target that went out without an integration (the
+// built-in email of TOCSIN_SMTP_URL, which has no issue links): the thread
+// later notifications reply in. "" when there is none yet.
+func (s *Store) DeliveryThread(ctx context.Context, provider string, issueID int64, target string) (string, error) {
+	var h string
+	err := s.r.queryRow(ctx, `SELECT handle FROM deliveries WHERE issue_id = $1 AND integration_id IS NULL
+		AND provider = $2 AND target = $3 AND status = $4 AND handle <> '' ORDER BY id LIMIT 1`,
+		issueID, provider, target, DeliveryDelivered).Scan(&h)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("thread of issue %d to %s: %w", issueID, target, err)
+	}
+	return h, nil
+}

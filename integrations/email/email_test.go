@@ -116,8 +116,8 @@ func TestNotifier_Notify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Handle != "tocsin.issue.42@tocsin.example.com" || res.Status != 0 {
-		t.Errorf("result %+v, want the thread root as handle", res)
+	if !strings.HasPrefix(res.Handle, "tocsin.issue.42.") || !strings.HasSuffix(res.Handle, "@tocsin.example.com") || res.Status != 0 {
+		t.Errorf("result %+v, want the message's id, the thread root, as handle", res)
 	}
 	msgs := f.Messages()
 	if len(msgs) != 1 {
@@ -132,7 +132,7 @@ func TestNotifier_Notify(t *testing.T) {
 		"Subject":                  `[Tocsin] BACKEND-1A: ValueError: bad "input" <script>alert(1)</script>`,
 		"From":                     `"Tocsin" <alerts@tocsin.example.com>`,
 		"To":                       `"Ops Team" <ops@example.com>, <dev@example.com>`,
-		"Message-Id":               "<tocsin.issue.42@tocsin.example.com>",
+		"Message-Id":               "<" + res.Handle + ">",
 		"In-Reply-To":              "",
 		"References":               "",
 		"List-Unsubscribe":         "<mailto:alerts@tocsin.example.com?subject=unsubscribe>, <https://tocsin.example.com/account/notifications/?project=7>",
@@ -205,6 +205,17 @@ func TestNotifier_Notify_threading(t *testing.T) {
 	}
 	if p2.Get("Message-Id") != id {
 		t.Errorf("a retry got Message-ID %q, want %q again", p2.Get("Message-Id"), id)
+	}
+	// Another first alert about the issue (a second rule firing at once)
+	// is its own message, not a copy mail services would drop.
+	other := notification(integrations.KindAlert)
+	other.IdempotencyKey = "rule-8.issue-42.email-1.1710400000"
+	res2, err := e.Notify(context.Background(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Handle == res.Handle {
+		t.Errorf("two first alerts share the Message-ID %q", res.Handle)
 	}
 	if s := p1.Get("Subject"); !strings.HasPrefix(s, "[Tocsin] Regression: BACKEND-1A: ") {
 		t.Errorf("regression subject %q", s)

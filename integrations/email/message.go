@@ -112,23 +112,25 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 	return m, root, nil
 }
 
-// messageIDs threads one issue as one conversation. The root is
-// tocsin.issue.{ID}@{domain}: the first message of an issue (no Handle
-// yet) carries it as its own Message-ID; later ones get
-// tocsin.issue.{ID}.{hash of the idempotency key}@{domain} — stable across
-// retries — and point at the root with In-Reply-To and References.
+// messageIDs threads one issue as one conversation. Every message gets
+// tocsin.issue.{ID}.{hash of the idempotency key}@{domain}, stable across
+// retries of one notification and different between notifications: mail
+// services drop a message whose Message-ID they have already seen, so two
+// alerts about one new issue (two rules firing at once) must not share
+// one. The first message of an issue to a target (no Handle yet) is the
+// thread's root; later ones point at the root (the Handle) with In-Reply-To
+// and References.
 func messageIDs(n *integrations.Notification, domain string) (id, root string) {
-	issue := strconv.FormatInt(n.Issue.ID, 10)
-	root = "tocsin.issue." + issue + "@" + domain
-	if n.Handle == "" {
-		return root, root
-	}
 	key := n.IdempotencyKey
 	if key == "" {
 		key = n.Kind + "." + strconv.FormatInt(n.At.UnixNano(), 10)
 	}
 	sum := sha256.Sum256([]byte(key))
-	return "tocsin.issue." + issue + "." + hex.EncodeToString(sum[:8]) + "@" + domain, root
+	id = "tocsin.issue." + strconv.FormatInt(n.Issue.ID, 10) + "." + hex.EncodeToString(sum[:8]) + "@" + domain
+	if n.Handle == "" {
+		return id, id
+	}
+	return id, n.Handle
 }
 
 // msgIDDomain is the from address's domain if it is a plain host name,
