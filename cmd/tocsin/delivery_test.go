@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tocsin/tocsin/integrations/github/githubtest"
 	"github.com/tocsin/tocsin/integrations/slack/slacktest"
 	"github.com/tocsin/tocsin/rules"
 	"github.com/tocsin/tocsin/store"
@@ -38,7 +39,11 @@ type hub struct {
 func startHub(t *testing.T, e store.Engine, extra ...string) *hub {
 	t.Helper()
 	h := &hub{dir: t.TempDir(), slack: slacktest.NewServer(t, faultSlackToken, "")}
-	h.environ = append(engineEnv(t, e), append([]string{"TOCSIN_ADMIN_EMAIL=ops@example.com",
+	// A fixed public address: the process listens on another port after a
+	// restart, and links in what it sent (which a retry recognises its
+	// GitHub issue by) must stay the same, as behind a real proxy.
+	h.environ = append(engineEnv(t, e), append([]string{"TOCSIN_BASE_URL=https://tocsin.example.com",
+		"TOCSIN_ADMIN_EMAIL=ops@example.com",
 		"TOCSIN_ADMIN_PASSWORD=correct-horse-battery", "TOCSIN_SLACK_API_URL=" + h.slack.APIURL()}, extra...)...)
 	h.proc, h.target = firstRun(t, h.dir, h.environ)
 	h.token = token(t, h.dir, h.environ)
@@ -120,11 +125,13 @@ func eventually(t *testing.T, limit time.Duration, what string, cond func() bool
 	}
 }
 
-// TestRun_WorkerKilledMidDeliveryPostsOnce: Slack takes the alert, the
-// process is killed before Slack's answer arrives, and the store never
-// learns that the post went through. After a restart the delivery is
-// claimed again once its lease runs out, finds the message by its mark and
-// is recorded delivered, with Slack's handle; Slack holds one message.
+// TestRun_WorkerKilledMidDeliveryPostsOnce: Slack takes the alert and
+// GitHub files the issue, the process is killed before either answer
+// arrives, and the store never learns that they went through. After a
+// restart the deliveries are claimed again once their lease runs out, find
+// what the first attempt left (Slack's message by its metadata mark, the
+// GitHub issue by its body's marker) and are recorded delivered: one
+// Slack message, one GitHub issue.
 func TestRun_WorkerKilledMidDeliveryPostsOnce(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -133,20 +140,32 @@ func TestRun_WorkerKilledMidDeliveryPostsOnce(t *testing.T) {
 	for _, e := range storetest.Engines {
 		t.Run(string(e), func(t *testing.T) {
 			t.Parallel()
-			h := startHub(t, e)
-			h.newIssueRule(t, map[string]any{"id": rules.SlackNotify, "workspace": h.slackID, "channel": "#ops"})
+			gh := githubtest.NewServer(t)
+			h := startHub(t, e, "TOCSIN_GITHUB_API_URL="+gh.APIURL())
+			ghID := h.integration(t, map[string]any{"provider": "github", "name": "GitHub",
+				"config": map[string]any{"token": githubtest.Token, "owner": "octo", "repo": "app"}})
+			h.newIssueRule(t, map[string]any{"id": rules.SlackNotify, "workspace": h.slackID, "channel": "#ops"},
+				map[string]any{"id": rules.GitHubTicket, "integration": ghID})
 			h.slack.Set("chat.postMessage", slacktest.Answer{Hang: true, Times: 1})
+			gh.Fail(githubtest.RouteCreateIssue, githubtest.Answer{Hang: true, Commit: true})
 			h.sendEvent(t)
-			eventually(t, time.Minute, "the alert to reach Slack", func() bool { return h.slack.Calls("chat.postMessage") >= 1 })
+			eventually(t, time.Minute, "the alert to reach Slack and GitHub", func() bool {
+				return h.slack.Calls("chat.postMessage") >= 1 && gh.IssueCount("octo/app") >= 1
+			})
 			h.proc.kill(t)
+			gh.ClearFails()
 
 			h.proc = start(t, h.dir, h.environ)
 			// The lease is two minutes; the worker looks every second.
-			var ds []loggedDelivery
-			eventually(t, 4*time.Minute, "the delivery to be recorded delivered after the restart", func() bool {
-				ds = h.deliveries(t, h.slackID)
-				return len(ds) == 1 && ds[0].Status == store.DeliveryDelivered
-			})
+			var ds, gds []loggedDelivery
+			eventually(t, 4*time.Minute, "the deliveries to be recorded delivered after the restart", func() bool {
+				ds, gds = h.deliveries(t, h.slackID), h.deliveries(t, ghID)
+				return len(ds) == 1 && ds[0].Status == store.DeliveryDelivered &&
+					len(gds) == 1 && gds[0].Status == store.DeliveryDelivered
+			}, func() any { return []any{ds, gds} })
+			if n, creates := gh.IssueCount("octo/app"), gh.Count(githubtest.RouteCreateIssue); n != 1 || creates != 1 {
+				t.Errorf("GitHub has %d issues after %d creations, want the one", n, creates)
+			}
 			msgs := h.slack.Messages(slacktest.ChannelID("#ops"))
 			if len(msgs) != 1 {
 				t.Fatalf("Slack holds %d messages in #ops, want the one alert", len(msgs))
