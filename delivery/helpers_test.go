@@ -384,7 +384,7 @@ func (f *fake) queue(service, target string, as ...answer) {
 
 // provider is a test provider named name whose notifiers this fake makes.
 func (f *fake) provider(name string, perTarget bool) *integrations.Provider {
-	return &integrations.Provider{Name: name, PerTarget: perTarget,
+	return &integrations.Provider{Name: name, PerTarget: perTarget, Digests: true,
 		Build: func(config, secrets map[string]any) (integrations.Notifier, error) {
 			service, _ := config["service"].(string)
 			token, _ := secrets["token"].(string)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tocsin/tocsin/rules"
 	"github.com/tocsin/tocsin/store"
@@ -40,9 +41,28 @@ func (a action) field(key string) string {
 	return ""
 }
 
+// DefaultDigestPolicy is Sentry's: a digest goes out 5 minutes after its
+// first notification, each later one putting it off by 30 seconds, and 30
+// minutes after the first at the latest.
+var DefaultDigestPolicy = store.DigestPolicy{MinDelay: 5 * time.Minute, Increment: 30 * time.Second, MaxDelay: 30 * time.Minute}
+
+// digest reports whether the action asks for its notifications to be
+// collected into digests ("digest": true).
+func (a action) digest() bool {
+	switch v := a.Fields["digest"].(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	}
+	return false
+}
+
 // planner maps notification requests to deliveries.
 type planner struct {
 	store *store.Store
+	// digests reports whether a provider's notifier renders digests.
+	digests func(provider string) bool
 }
 
 // plan is the fan-out of one request: the integration and target(s) its
@@ -60,6 +80,9 @@ func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*s
 	add := func(integrationID *int64, provider, target string) {
 		d := base
 		d.IntegrationID, d.Provider, d.Target = integrationID, provider, target
+		if a.digest() && p.digests != nil && p.digests(provider) && pn.IssueID != nil {
+			d.Digest = &DefaultDigestPolicy
+		}
 		id := int64(0)
 		if integrationID != nil {
 			id = *integrationID

@@ -69,7 +69,14 @@ func New(cfg Config, st *store.Store, box *integrations.SecretBox, reg Registry,
 	if cfg.AttemptTimeout <= 0 {
 		cfg.AttemptTimeout = 30 * time.Second
 	}
-	w := &Worker{cfg: cfg, store: st, box: box, registry: reg, log: log, planner: &planner{store: st},
+	digests := func(provider string) bool {
+		if provider == ProviderEmail {
+			return true
+		}
+		p := reg[provider]
+		return p != nil && p.Digests
+	}
+	w := &Worker{cfg: cfg, store: st, box: box, registry: reg, log: log, planner: &planner{store: st, digests: digests},
 		notifiers: map[int64]cachedNotifier{},
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tocsin_delivery_attempts_total",
@@ -100,6 +107,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		if n == 0 {
 			break
 		}
+	}
+	if err := w.closeDigests(ctx); err != nil {
+		return err
 	}
 	for ctx.Err() == nil {
 		ds, err := w.store.DeliveriesClaim(ctx, w.cfg.Now(), 20, lease)
@@ -283,11 +293,71 @@ func (w *Worker) notifier(ctx context.Context, d *store.Delivery) (integrations.
 	return n, nil
 }
 
+// closeDigests turns the digests that are due into deliveries: one
+// delivery of the digest's issues to its target, or, for a digest of one
+// issue, the notification it would have been without digests.
+func (w *Worker) closeDigests(ctx context.Context) error {
+	for ctx.Err() == nil {
+		ts, err := w.store.DigestsClaim(ctx, w.cfg.Now(), 20, lease)
+		if err != nil {
+			return err
+		}
+		if len(ts) == 0 {
+			return nil
+		}
+		for _, t := range ts {
+			if err := w.store.DigestDeliver(ctx, t.ID, digestDeliveries(t)); err != nil {
+				w.log.Error("queueing a digest failed; it will be claimed again after its lease", "digest", t.ID, "err", err)
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// digestOptions is a digest delivery's Options: its issues, in order.
+type digestOptions struct {
+	Issues []digestIssue `json:"issues"`
+}
+
+type digestIssue struct {
+	ID     int64  `json:"id"`
+	Alerts int64  `json:"alerts"`
+	Reason string `json:"reason"`
+}
+
+func digestDeliveries(t *store.DigestTimeline) []*store.Delivery {
+	if len(t.Entries) == 0 {
+		return nil // its issues were deleted
+	}
+	integration := int64(0)
+	if t.IntegrationID != nil {
+		integration = *t.IntegrationID
+	}
+	d := &store.Delivery{OrganizationID: t.OrganizationID, IntegrationID: t.IntegrationID, Provider: t.Provider,
+		ProjectID: &t.ProjectID, Target: t.Target, DateCreated: t.Due,
+		IdempotencyKey: fmt.Sprintf("digest:%d:int:%d:%s", t.ID, integration, t.Target)}
+	if len(t.Entries) == 1 {
+		e := t.Entries[0]
+		d.IssueID, d.RuleID, d.EventID, d.Kind, d.Options = &e.IssueID, e.RuleID, e.EventID, e.Reason, e.Options
+		return []*store.Delivery{d}
+	}
+	var opts digestOptions
+	for _, e := range t.Entries {
+		opts.Issues = append(opts.Issues, digestIssue{ID: e.IssueID, Alerts: e.Records, Reason: kindOf(e.Reason)})
+	}
+	b, _ := json.Marshal(opts)
+	d.Kind, d.Options = integrations.KindDigest, string(b)
+	return []*store.Delivery{d}
+}
+
 // notification assembles what the notifier needs: the issue as it is now,
 // the triggering event, the rule, and the earlier handle for the issue.
 func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrations.Notification, error) {
 	note := &integrations.Notification{Kind: kindOf(d.Kind), IdempotencyKey: d.IdempotencyKey, Target: d.Target,
 		At: w.cfg.Now(), Unsure: d.Reclaimed}
+	if d.Kind == integrations.KindDigest {
+		return w.digestNotification(ctx, d, note)
+	}
 	_ = json.Unmarshal([]byte(d.Options), &note.Options)
 	if d.IssueID == nil {
 		return note, nil
@@ -305,13 +375,10 @@ func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrat
 	if err != nil {
 		return nil, err
 	}
-	issueURL := strings.TrimRight(w.cfg.BaseURL, "/") + "/organizations/" + org.Slug + "/issues/" + strconv.FormatInt(is.ID, 10) + "/"
-	note.Issue = integrations.Issue{ID: is.ID, ShortID: store.ShortID(proj.Slug, is.ShortID), Title: is.Title,
-		Culprit: is.Culprit, Level: is.Level, Status: is.Status, Substatus: is.Substatus, Platform: is.Platform,
-		Count: is.TimesSeen, UserCount: is.UserCount, FirstSeen: is.FirstSeen, LastSeen: is.LastSeen,
-		FirstRelease: is.FirstRelease, LastRelease: is.LastRelease,
-		Project: integrations.Project{ID: proj.ID, Slug: proj.Slug, Name: proj.Name}, Organization: org.Slug,
-		URL: issueURL}
+	if note.Issue, err = w.issueSummary(ctx, is); err != nil {
+		return nil, err
+	}
+	issueURL := note.Issue.URL
 	if d.EventID != "" {
 		if se, err := w.store.EventGet(ctx, org.ID, proj.ID, d.EventID); err == nil {
 			note.Event = eventSummary(se, issueURL)
@@ -340,6 +407,50 @@ func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrat
 		}
 		note.Handle = h
 	}
+	return note, nil
+}
+
+// issueSummary is what notifications show of an issue.
+func (w *Worker) issueSummary(ctx context.Context, is *store.Issue) (integrations.Issue, error) {
+	org, proj, err := w.store.ProjectOfIssue(ctx, is.ID)
+	if err != nil {
+		return integrations.Issue{}, err
+	}
+	issueURL := strings.TrimRight(w.cfg.BaseURL, "/") + "/organizations/" + org.Slug + "/issues/" + strconv.FormatInt(is.ID, 10) + "/"
+	return integrations.Issue{ID: is.ID, ShortID: store.ShortID(proj.Slug, is.ShortID), Title: is.Title,
+		Culprit: is.Culprit, Level: is.Level, Status: is.Status, Substatus: is.Substatus, Platform: is.Platform,
+		Count: is.TimesSeen, UserCount: is.UserCount, FirstSeen: is.FirstSeen, LastSeen: is.LastSeen,
+		FirstRelease: is.FirstRelease, LastRelease: is.LastRelease,
+		Project: integrations.Project{ID: proj.ID, Slug: proj.Slug, Name: proj.Name}, Organization: org.Slug,
+		URL: issueURL}, nil
+}
+
+// digestNotification reads a digest delivery's issues as they are now;
+// issues deleted since are left out.
+func (w *Worker) digestNotification(ctx context.Context, d *store.Delivery, note *integrations.Notification) (*integrations.Notification, error) {
+	note.Kind = integrations.KindDigest
+	var opts digestOptions
+	if err := json.Unmarshal([]byte(d.Options), &opts); err != nil {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: fmt.Errorf("digest does not read: %w", err)}
+	}
+	for _, di := range opts.Issues {
+		is, err := w.store.IssueByID(ctx, di.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		summary, err := w.issueSummary(ctx, is)
+		if err != nil {
+			return nil, err
+		}
+		note.Digest = append(note.Digest, integrations.DigestItem{Issue: summary, Alerts: di.Alerts, Reason: di.Reason})
+	}
+	if len(note.Digest) == 0 {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: errors.New("the digest's issues were deleted")}
+	}
+	note.Issue = integrations.Issue{Project: note.Digest[0].Issue.Project, Organization: note.Digest[0].Issue.Organization}
 	return note, nil
 }
 

@@ -36,6 +36,9 @@ const (
 	KindIgnored    = "ignored"
 	KindUnresolved = "unresolved"
 	KindTest       = "test" // sent from the API to check an integration
+	// KindDigest lists several issues' alerts collected over a few minutes
+	// (Notification.Digest); Issue holds only the project.
+	KindDigest = "digest"
 )
 
 // Notification is what a service is asked to deliver: one issue (and the
@@ -64,11 +67,22 @@ type Notification struct {
 	// Actor is who caused the notification, for resolutions and assignments.
 	Actor string
 	At    time.Time
+	// Digest are the issues of a KindDigest notification, most events first.
+	Digest []DigestItem
 	// Unsure is set when an earlier attempt of this notification may have
 	// reached the service without its answer being recorded (the process
 	// stopped mid-delivery). A service that marks what it posts with the
 	// IdempotencyKey looks for that mark first instead of posting again.
 	Unsure bool
+}
+
+// DigestItem is one issue of a digest.
+type DigestItem struct {
+	Issue Issue
+	// Alerts is how many notifications about the issue the digest stands for.
+	Alerts int64
+	// Reason is the last of them: KindAlert or KindRegression.
+	Reason string
 }
 
 // Issue is what notifications show of an issue.

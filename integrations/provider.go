@@ -22,6 +22,10 @@ type Provider struct {
 	// PerTarget says the service limits each target separately (a
 	// repository, a URL) rather than the whole integration.
 	PerTarget bool
+	// Digests says the notifier renders KindDigest (a channel or an inbox
+	// takes a list of issues; a GitHub issue or a Trello card is one
+	// issue): rule actions may then collect its notifications into digests.
+	Digests bool
 }
 
 // Field is one setting of a provider.

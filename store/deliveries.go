@@ -33,6 +33,10 @@ type Delivery struct {
 	URL            string
 	DateCreated    time.Time
 	DateDelivered  *time.Time
+	// Digest, when set at fan-out, collects the notification into the
+	// digest timeline of its target under this policy instead of queueing
+	// it (not stored with the delivery).
+	Digest *DigestPolicy
 	// Reclaimed is set by DeliveriesClaim when an earlier claim ended
 	// without recording an outcome (its process stopped mid-delivery): the
 	// service may have the notification already.
@@ -114,6 +118,16 @@ func (s *Store) NotificationsFanOut(ctx context.Context, limit int, plan func(*P
 				return err
 			}
 			for _, d := range ds {
+				if d.Digest != nil && d.ProjectID != nil && d.IssueID != nil {
+					if _, err := digestAdd(ctx, q, s.engine, &DigestRecord{OrganizationID: d.OrganizationID,
+						ProjectID: *d.ProjectID, IntegrationID: d.IntegrationID, Provider: d.Provider, Target: d.Target,
+						IssueID: *d.IssueID, RuleID: d.RuleID, EventID: d.EventID, Reason: d.Kind, Options: d.Options,
+						At: d.DateCreated},
+						*d.Digest); err != nil {
+						return err
+					}
+					continue
+				}
 				if err := deliveryInsert(ctx, q, d); err != nil {
 					return err
 				}

@@ -26,7 +26,9 @@ type DigestRecord struct {
 	IssueID        int64
 	RuleID         *int64
 	EventID        string
-	Count          int64 // events the record stands for, at least 1
+	Reason         string // the activity that fired the rule
+	Options        string // the rule action's JSON
+	Count          int64  // events the record stands for, at least 1
 	At             time.Time
 }
 
@@ -52,6 +54,8 @@ type DigestEntry struct {
 	IssueID     int64
 	RuleID      *int64 // of the latest record
 	EventID     string // of the latest record
+	Reason      string // of the latest record
+	Options     string // of the latest record
 	Records     int64  // summed counts of the issue's records
 	FirstRecord time.Time
 	LastRecord  time.Time
@@ -65,38 +69,48 @@ type DigestEntry struct {
 // record and the timeline's new due time are committed together: a crash
 // loses neither.
 func (s *Store) DigestAdd(ctx context.Context, r *DigestRecord, p DigestPolicy) (time.Time, error) {
+	var due time.Time
+	err := s.tx(ctx, func(q querier) error {
+		var err error
+		due, err = digestAdd(ctx, q, s.engine, r, p)
+		return err
+	})
+	return due, err
+}
+
+func digestAdd(ctx context.Context, q querier, engine Engine, r *DigestRecord, p DigestPolicy) (time.Time, error) {
 	if r.Count < 1 {
 		r.Count = 1
 	}
 	at := r.At.UTC().Truncate(time.Microsecond)
-	var due time.Time
-	err := s.tx(ctx, func(q querier) error {
-		id, cur, deadline, err := openTimeline(ctx, q, s.engine, r, at, p)
-		if err != nil {
-			return err
+	id, cur, deadline, err := openTimeline(ctx, q, engine, r, at, p)
+	if err != nil {
+		return time.Time{}, err
+	}
+	due := cur
+	if at.Add(p.Increment).After(due) {
+		due = at.Add(p.Increment)
+	}
+	if due.After(deadline) {
+		due = deadline
+	}
+	if !due.Equal(cur) {
+		if _, err := q.exec(ctx, `UPDATE digest_timelines SET due = $2 WHERE id = $1`, id, due); err != nil {
+			return time.Time{}, fmt.Errorf("extend digest %d: %w", id, err)
 		}
-		due = cur
-		if at.Add(p.Increment).After(due) {
-			due = at.Add(p.Increment)
-		}
-		if due.After(deadline) {
-			due = deadline
-		}
-		if !due.Equal(cur) {
-			if _, err := q.exec(ctx, `UPDATE digest_timelines SET due = $2 WHERE id = $1`, id, due); err != nil {
-				return fmt.Errorf("extend digest %d: %w", id, err)
-			}
-		}
-		if _, err := q.exec(ctx, `INSERT INTO digest_records (timeline_id, issue_id, rule_id, event_id, count,
-				first_record, last_record) VALUES ($1, $2, $3, $4, $5, $6, $6)
-			ON CONFLICT (timeline_id, issue_id) DO UPDATE SET count = digest_records.count + excluded.count,
-				rule_id = excluded.rule_id, event_id = excluded.event_id, last_record = excluded.last_record`,
-			id, r.IssueID, r.RuleID, r.EventID, r.Count, at); err != nil {
-			return fmt.Errorf("add to digest %d: %w", id, err)
-		}
-		return nil
-	})
-	return due, err
+	}
+	if r.Options == "" {
+		r.Options = "{}"
+	}
+	if _, err := q.exec(ctx, `INSERT INTO digest_records (timeline_id, issue_id, rule_id, event_id, reason, options,
+			count, first_record, last_record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+		ON CONFLICT (timeline_id, issue_id) DO UPDATE SET count = digest_records.count + excluded.count,
+			rule_id = excluded.rule_id, event_id = excluded.event_id, reason = excluded.reason,
+			options = excluded.options, last_record = excluded.last_record`,
+		id, r.IssueID, r.RuleID, r.EventID, r.Reason, r.Options, r.Count, at); err != nil {
+		return time.Time{}, fmt.Errorf("add to digest %d: %w", id, err)
+	}
+	return due, nil
 }
 
 // openTimeline returns the open timeline of r's project and target, locked
@@ -192,7 +206,7 @@ func (s *Store) DigestsClaim(ctx context.Context, now time.Time, limit int, leas
 }
 
 func digestEntries(ctx context.Context, q querier, timelineID int64) ([]*DigestEntry, error) {
-	rs, err := q.query(ctx, `SELECT r.issue_id, r.rule_id, r.event_id, r.count, r.first_record, r.last_record,
+	rs, err := q.query(ctx, `SELECT r.issue_id, r.rule_id, r.event_id, r.reason, r.options, r.count, r.first_record, r.last_record,
 			i.times_seen, i.first_seen
 		FROM digest_records r JOIN issues i ON i.id = r.issue_id WHERE r.timeline_id = $1`, timelineID)
 	if err != nil {
@@ -202,7 +216,7 @@ func digestEntries(ctx context.Context, q querier, timelineID int64) ([]*DigestE
 	var out []*DigestEntry
 	for rs.Next() {
 		var e DigestEntry
-		if err := rs.Scan(&e.IssueID, &e.RuleID, &e.EventID, &e.Records, &e.FirstRecord, &e.LastRecord,
+		if err := rs.Scan(&e.IssueID, &e.RuleID, &e.EventID, &e.Reason, &e.Options, &e.Records, &e.FirstRecord, &e.LastRecord,
 			&e.TimesSeen, &e.FirstSeen); err != nil {
 			return nil, fmt.Errorf("read digest %d: %w", timelineID, err)
 		}
@@ -222,6 +236,28 @@ func digestEntries(ctx context.Context, q querier, timelineID int64) ([]*DigestE
 		return a.IssueID < b.IssueID
 	})
 	return out, nil
+}
+
+// DigestDeliver replaces a claimed timeline by its deliveries, in one
+// transaction: either the digest is still to be delivered, or its
+// deliveries are queued (a delivery whose idempotency key exists is not
+// added again).
+func (s *Store) DigestDeliver(ctx context.Context, id int64, ds []*Delivery) error {
+	return s.tx(ctx, func(q querier) error {
+		for _, d := range ds {
+			if err := deliveryInsert(ctx, q, d); err != nil {
+				return err
+			}
+		}
+		n, err := q.exec(ctx, `DELETE FROM digest_timelines WHERE id = $1 AND state = 'claimed'`, id)
+		if err != nil {
+			return fmt.Errorf("finish digest %d: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("digest %d: %w", id, ErrDigestNotClaimed)
+		}
+		return nil
+	})
 }
 
 // ErrDigestNotClaimed says a digest was not (or no longer) claimed.

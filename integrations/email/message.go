@@ -36,6 +36,9 @@ var (
 	// htmlTemplate escapes every value by context (html/template): event
 	// data cannot add markup, and javascript: links become "#ZgotmplZ".
 	htmlTemplate = htmltemplate.Must(htmltemplate.New("notification.html").Funcs(funcs).ParseFS(templateFS, "templates/notification.html"))
+	// The digest's: a list of issues.
+	digestText = texttemplate.Must(texttemplate.New("digest.txt").Funcs(funcs).ParseFS(templateFS, "templates/digest.txt"))
+	digestHTML = htmltemplate.Must(htmltemplate.New("digest.html").Funcs(funcs).ParseFS(templateFS, "templates/digest.html"))
 )
 
 // view is what the templates see.
@@ -48,6 +51,8 @@ type view struct {
 	Event    *integrations.Event
 	Rule     *integrations.Rule
 	Actor    string
+	// Digest are a digest's issues (KindDigest), with their links checked.
+	Digest []integrations.DigestItem
 	// UnsubscribeURL is Options["unsubscribe_url"], when usable.
 	UnsubscribeURL string
 }
@@ -78,11 +83,19 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 		r.URL = webURL(r.URL)
 		v.Rule = &r
 	}
+	tt, ht := textTemplate, htmlTemplate
+	if n.Kind == integrations.KindDigest {
+		tt, ht = digestText, digestHTML
+		for _, it := range n.Digest {
+			it.Issue.URL = webURL(it.Issue.URL)
+			v.Digest = append(v.Digest, it)
+		}
+	}
 	var text, html bytes.Buffer
-	if err := textTemplate.Execute(&text, v); err != nil {
+	if err := tt.Execute(&text, v); err != nil {
 		return nil, "", err
 	}
-	if err := htmlTemplate.Execute(&html, v); err != nil {
+	if err := ht.Execute(&html, v); err != nil {
 		return nil, "", err
 	}
 
@@ -146,6 +159,9 @@ func msgIDDomain(addr string) string {
 // Subject is "[Tocsin] SHORTID: title", prefixed with what happened for
 // anything but an alert: "[Tocsin] Regression: SHORTID: title".
 func Subject(n *integrations.Notification) string {
+	if n.Kind == integrations.KindDigest {
+		return "[Tocsin] " + strconv.Itoa(len(n.Digest)) + " issues in " + oneLine(projectName(n.Issue.Project), 180)
+	}
 	prefix := map[string]string{
 		integrations.KindRegression: "Regression: ",
 		integrations.KindResolved:   "Resolved: ",
@@ -168,6 +184,8 @@ func headline(n *integrations.Notification) string {
 		by = " by " + n.Actor
 	}
 	switch n.Kind {
+	case integrations.KindDigest:
+		return strconv.Itoa(len(n.Digest)) + " issues alerted in " + project + " in the last minutes, most events first"
 	case integrations.KindAlert:
 		if n.Rule != nil {
 			return "Alert rule “" + n.Rule.Name + "” fired in " + project

@@ -43,7 +43,8 @@ func New(o Options) map[string]*integrations.Provider {
 	webhooks := httpclient.New(httpclient.Options{Timeout: time.Minute, AllowPrivate: o.AllowPrivateWebhooks})
 	out := map[string]*integrations.Provider{
 		"slack": {
-			Name: "slack",
+			Name:    "slack",
+			Digests: true,
 			Fields: []integrations.Field{{Name: "bot_token", Secret: true}, {Name: "webhook_url", Secret: true},
 				{Name: "signing_secret", Secret: true}, {Name: "default_channel"}},
 			Validate: func(c, s map[string]any) error { return validate[slack.Config](c, s) },
@@ -123,8 +124,9 @@ func New(o Options) map[string]*integrations.Provider {
 			},
 		},
 		"email": {
-			Name:   "email",
-			Fields: []integrations.Field{{Name: "to", List: true, Required: true}},
+			Name:    "email",
+			Digests: true,
+			Fields:  []integrations.Field{{Name: "to", List: true, Required: true}},
 			Validate: func(c, _ map[string]any) error {
 				if o.SMTP == nil {
 					return fmt.Errorf("email needs TOCSIN_SMTP_URL and TOCSIN_MAIL_FROM")

@@ -54,6 +54,9 @@ func New(cfg Config, apiURL string, httpClient *http.Client) (*Notifier, error) 
 // the fields; it may mention <@USER>, <!subteam^GROUP> and <#CHANNEL>) and
 // "broadcast" (true: thread replies are also sent to the channel).
 func (n *Notifier) Notify(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
+	if note.Kind == integrations.KindDigest {
+		return n.notifyDigest(ctx, note)
+	}
 	if n.cfg.WebhookURL != "" {
 		return n.notifyWebhook(ctx, note)
 	}
@@ -85,14 +88,22 @@ func (n *Notifier) Notify(ctx context.Context, note *integrations.Notification) 
 
 // post starts the issue's thread.
 func (n *Notifier) post(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
+	// A test notification's issue may be a sample: no buttons to click.
+	return n.postMarked(ctx, note, issueMessage(note, messageOptions{buttons: note.Issue.ID > 0 && note.Kind != integrations.KindTest, event: true}))
+}
+
+// postMarked posts m as a message of its own to the notification's
+// channel, marked with its idempotency key in the message metadata. When
+// an earlier attempt may have posted already (Unsure), it first looks for
+// that mark instead.
+func (n *Notifier) postMarked(ctx context.Context, note *integrations.Notification, m message) (*integrations.Result, error) {
 	target := firstOf(note.Target, n.cfg.DefaultChannel)
 	if target == "" {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
 			Err: errors.New("slack: no channel: set default_channel or the rule action's channel")}
 	}
 	if note.Unsure && note.IdempotencyKey != "" {
-		// An earlier attempt may have posted before the process stopped:
-		// Slack has no idempotent post, so look for its mark.
+		// Slack has no idempotent post, so look for the mark.
 		channel, ts, status, err := n.findPosted(ctx, target, note.IdempotencyKey)
 		var perm *integrations.PermanentError
 		switch {
@@ -106,8 +117,6 @@ func (n *Notifier) post(ctx context.Context, note *integrations.Notification) (*
 			return &integrations.Result{Handle: channel + ":" + ts, Status: status}, nil
 		}
 	}
-	// A test notification's issue may be a sample: no buttons to click.
-	m := issueMessage(note, messageOptions{buttons: note.Issue.ID > 0 && note.Kind != integrations.KindTest, event: true})
 	opts := m.options()
 	if note.IdempotencyKey != "" {
 		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metadataType,

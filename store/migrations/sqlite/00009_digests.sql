@@ -26,6 +26,8 @@ CREATE TABLE digest_records (
     issue_id     BIGINT NOT NULL REFERENCES issues (id) ON DELETE CASCADE,
     rule_id      BIGINT REFERENCES rules (id) ON DELETE SET NULL,
     event_id     TEXT NOT NULL DEFAULT '',
+    reason       TEXT NOT NULL DEFAULT '',
+    options      TEXT NOT NULL DEFAULT '{}',
     count        BIGINT NOT NULL,
     first_record TIMESTAMP NOT NULL,
     last_record  TIMESTAMP NOT NULL,

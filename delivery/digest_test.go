@@ -1,0 +1,82 @@
+package delivery
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/store"
+)
+
+// A rule action with "digest": true collects its notifications per target:
+// nothing is sent until the digest is due, then one notification lists
+// the issues, most events first. A digest of one issue is sent as the
+// notification it would have been. Actions without it go out at once.
+func TestWorker_Digest(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		f := newFake()
+		in := w.integration(t, w.org, "fake", map[string]any{"service": "chat"}, nil)
+		digest := notify(in, "#ops")
+		digest["digest"] = true
+		wk := w.worker(t, f, Config{})
+
+		second := w.newIssue(t, "KeyError: 'sku'")
+		w.fire(t, w.issue, w.clock.Now(), "", digest, notify(in, "#now"))
+		w.clock.Add(4*time.Minute + 50*time.Second)
+		w.fire(t, second, w.clock.Now(), "", digest) // at 4:50, 10 s before the digest was due
+		run(t, wk)
+		if calls := f.callsTo("chat"); len(calls) != 1 || calls[0].Note.Target != "#now" {
+			t.Fatalf("%d notifications before the digest is due (%+v), want only the immediate one to #now", len(calls), calls)
+		}
+
+		w.clock.Add(29 * time.Second) // 5:19: the record at 4:50 put the digest off to 5:20
+		run(t, wk)
+		if n := len(f.callsTo("chat")); n != 1 {
+			t.Fatalf("%d notifications at 5:19, want the digest still waiting", n)
+		}
+		w.clock.Add(time.Second)
+		run(t, wk)
+		calls := f.callsTo("chat")
+		if len(calls) != 2 {
+			t.Fatalf("%d notifications at 5:20, want the digest too", len(calls))
+		}
+		n := calls[1].Note
+		if n.Kind != integrations.KindDigest || n.Target != "#ops" || len(n.Digest) != 2 {
+			t.Fatalf("notification %s to %s with %d issues, want a digest of 2 to #ops", n.Kind, n.Target, len(n.Digest))
+		}
+		ids := map[int64]bool{n.Digest[0].Issue.ID: true, n.Digest[1].Issue.ID: true}
+		if !ids[w.issue] || !ids[second] || n.Issue.Project.Slug != "shop" {
+			t.Errorf("digest of issues %v in project %q, want issues %d and %d of shop", ids, n.Issue.Project.Slug, w.issue, second)
+		}
+		if n.Digest[0].Issue.Count < n.Digest[1].Issue.Count {
+			t.Errorf("digest order %d (%d events), %d (%d events): want most events first",
+				n.Digest[0].Issue.ID, n.Digest[0].Issue.Count, n.Digest[1].Issue.ID, n.Digest[1].Issue.Count)
+		}
+		ds := w.deliveries(t, w.org)
+		if d := ds[len(ds)-1]; d.Kind != integrations.KindDigest || d.Status != store.DeliveryDelivered || d.IssueID != nil {
+			t.Errorf("digest delivery %+v, want logged delivered without an issue", d)
+		}
+
+		// One issue alone: its own notification, after the delay.
+		w.clock.Add(time.Hour)
+		w.fire(t, second, w.clock.Now(), "", digest)
+		run(t, wk)
+		w.clock.Add(5 * time.Minute)
+		run(t, wk)
+		calls = f.callsTo("chat")
+		if len(calls) != 3 {
+			t.Fatalf("%d notifications, want a third for the lone issue", len(calls))
+		}
+		if n := calls[2].Note; n.Kind != integrations.KindAlert || n.Issue.ID != second || n.Target != "#ops" || n.Rule == nil {
+			t.Errorf("lone digest sent as %s about issue %d to %s (rule %v), want the alert about issue %d with its rule",
+				n.Kind, n.Issue.ID, n.Target, n.Rule, second)
+		}
+		// Nothing more is due.
+		w.clock.Add(time.Hour)
+		run(t, wk)
+		if n := len(f.callsTo("chat")); n != 3 {
+			t.Errorf("%d notifications after everything was sent, want 3", n)
+		}
+	})
+}
