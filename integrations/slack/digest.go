@@ -64,14 +64,7 @@ func plural(n int64, noun string) string {
 func (n *Notifier) notifyDigest(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
 	m := digestMessage(note)
 	if n.cfg.WebhookURL != "" {
-		msg := &slack.WebhookMessage{Text: m.text, Attachments: []slack.Attachment{m.attachment}}
-		status, err := n.call(ctx, "post to webhook", func(ctx context.Context, a *attempt) error {
-			return slack.PostWebhookCustomHTTPContext(ctx, n.cfg.WebhookURL, a.http, msg)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &integrations.Result{Status: status}, nil
+		return n.postWebhook(ctx, m)
 	}
 	return n.postMarked(ctx, note, m)
 }

@@ -182,6 +182,11 @@ func (n *Notifier) notifyWebhook(ctx context.Context, note *integrations.Notific
 	default:
 		m = issueMessage(note, messageOptions{event: true})
 	}
+	return n.postWebhook(ctx, m)
+}
+
+// postWebhook posts m to the integration's incoming webhook.
+func (n *Notifier) postWebhook(ctx context.Context, m message) (*integrations.Result, error) {
 	msg := &slack.WebhookMessage{Text: m.text, Attachments: []slack.Attachment{m.attachment}}
 	status, err := n.call(ctx, "post to webhook", func(ctx context.Context, a *attempt) error {
 		return slack.PostWebhookCustomHTTPContext(ctx, n.cfg.WebhookURL, a.http, msg)
