@@ -80,3 +80,51 @@ func TestWorker_Digest(t *testing.T) {
 		}
 	})
 }
+
+// During an integration's quiet hours alerts are held and sent as one
+// digest when they end; a fatal issue, or an action marked "page", still
+// goes out at once.
+func TestWorker_QuietHours(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		f := newFake()
+		// t0 is 10:00 UTC, 18:00 in Shanghai: quiet until 19:30 there.
+		in := w.integration(t, w.org, "fake", map[string]any{"service": "chat", "quiet_hours": "17:00-19:30",
+			"timezone": "Asia/Shanghai"}, nil)
+		wk := w.worker(t, f, Config{})
+		fatal := w.newIssueLevel(t, "SystemExit: out of memory", "fatal")
+		third := w.newIssue(t, "TimeoutError: upstream")
+		page := notify(in, "#ops")
+		page["page"] = true
+
+		w.fire(t, w.issue, w.clock.Now(), "", notify(in, "#ops"))
+		w.fire(t, fatal, w.clock.Now(), "", notify(in, "#ops"))
+		w.clock.Add(10 * time.Minute)
+		w.fire(t, third, w.clock.Now(), "", notify(in, "#ops"), page)
+		run(t, wk)
+		calls := f.callsTo("chat")
+		got := map[int64]int{}
+		for _, c := range calls {
+			got[c.Note.Issue.ID]++
+		}
+		if len(calls) != 2 || got[fatal] != 1 || got[third] != 1 {
+			t.Fatalf("during quiet hours sent %v, want only the fatal issue and the paging action's alert", got)
+		}
+
+		w.clock.Set(t0.Add(90*time.Minute - time.Second)) // 19:29:59 in Shanghai
+		run(t, wk)
+		if n := len(f.callsTo("chat")); n != 2 {
+			t.Fatalf("%d notifications before the quiet hours end, want 2", n)
+		}
+		w.clock.Set(t0.Add(90 * time.Minute))
+		run(t, wk)
+		calls = f.callsTo("chat")
+		if len(calls) != 3 {
+			t.Fatalf("%d notifications when the quiet hours end, want the held ones as a third", len(calls))
+		}
+		n := calls[2].Note
+		if n.Kind != integrations.KindDigest || len(n.Digest) != 2 {
+			t.Fatalf("held alerts sent as %s of %d issues, want one digest of the 2 held", n.Kind, len(n.Digest))
+		}
+	})
+}

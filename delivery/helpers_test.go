@@ -174,10 +174,16 @@ func newWorld(t *testing.T, st *store.Store, db *sql.DB) *world {
 // the title, and returns the issue.
 func (w *world) newIssue(t *testing.T, title string) int64 {
 	t.Helper()
+	return w.newIssueLevel(t, title, "error")
+}
+
+// newIssueLevel is newIssue of an event of the level.
+func (w *world) newIssueLevel(t *testing.T, title, level string) int64 {
+	t.Helper()
 	w.nextEvent++
 	js, _ := json.Marshal(map[string]any{
 		"event_id": fmt.Sprintf("%032x", w.nextEvent), "timestamp": t0.Format(time.RFC3339Nano),
-		"platform": "python", "level": "error", "environment": "production", "message": title,
+		"platform": "python", "level": level, "environment": "production", "message": title,
 		"fingerprint": []string{title},
 	})
 	ev, err := event.Parse(js, event.ParseOptions{Received: t0})

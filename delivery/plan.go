@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/rules"
 	"github.com/tocsin/tocsin/store"
 )
@@ -46,10 +47,10 @@ func (a action) field(key string) string {
 // minutes after the first at the latest.
 var DefaultDigestPolicy = store.DigestPolicy{MinDelay: 5 * time.Minute, Increment: 30 * time.Second, MaxDelay: 30 * time.Minute}
 
-// digest reports whether the action asks for its notifications to be
-// collected into digests ("digest": true).
-func (a action) digest() bool {
-	switch v := a.Fields["digest"].(type) {
+// flag reads a boolean field of the action: "digest" (collect its
+// notifications into digests) or "page" (go through quiet hours).
+func (a action) flag(name string) bool {
+	switch v := a.Fields[name].(type) {
 	case bool:
 		return v
 	case string:
@@ -77,11 +78,21 @@ func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*s
 		IssueID: pn.IssueID, RuleID: pn.RuleID, Kind: pn.Reason, Options: pn.Action, EventID: pn.EventID,
 		DateCreated: pn.DateCreated}
 	var out []*store.Delivery
-	add := func(integrationID *int64, provider, target string) {
+	var planErr error
+	add := func(in *store.Integration, provider, target string) {
 		d := base
+		var integrationID *int64
+		if in != nil {
+			integrationID = &in.ID
+		}
 		d.IntegrationID, d.Provider, d.Target = integrationID, provider, target
-		if a.digest() && p.digests != nil && p.digests(provider) && pn.IssueID != nil {
-			d.Digest = &DefaultDigestPolicy
+		if pn.IssueID != nil && p.digests != nil && p.digests(provider) {
+			policy, err := p.digestPolicy(ctx, pn, a, in)
+			if err != nil {
+				planErr = err
+				return
+			}
+			d.Digest = policy
 		}
 		id := int64(0)
 		if integrationID != nil {
@@ -124,7 +135,7 @@ func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*s
 		if err != nil || in == nil {
 			return nil, err
 		}
-		add(&in.ID, in.Provider, target)
+		add(in, in.Provider, target)
 	case rules.LegacyNotify:
 		ins, err := p.store.IntegrationList(ctx, pn.OrganizationID, store.Page{Limit: 1000})
 		if err != nil {
@@ -132,7 +143,7 @@ func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*s
 		}
 		for _, in := range ins {
 			if in.Provider == "webhook" && in.Status != store.IntegrationDisabled {
-				add(&in.ID, in.Provider, "")
+				add(in, in.Provider, "")
 			}
 		}
 	case rules.EmailNotify:
@@ -144,7 +155,43 @@ func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*s
 			add(nil, ProviderEmail, strings.Join(to, ","))
 		}
 	}
+	if planErr != nil {
+		return nil, planErr
+	}
 	return out, nil
+}
+
+// digestPolicy says whether a notification to an integration that renders
+// digests waits in one, and how long: during the integration's quiet
+// time until it ends (unless the issue is fatal or the action says
+// "page": true), else when the action asks for digests, by the
+// integration's delays. nil means it goes out now.
+func (p *planner) digestPolicy(ctx context.Context, pn *store.PendingNotification, a action, in *store.Integration) (*store.DigestPolicy, error) {
+	config := map[string]any{}
+	if in != nil {
+		_ = json.Unmarshal([]byte(in.Config), &config) // validated when saved
+	}
+	if quiet, err := integrations.ParseQuiet(config); err == nil && quiet != nil && !a.flag("page") {
+		if end, ok := quiet.End(pn.DateCreated); ok {
+			is, err := p.store.IssueByID(ctx, *pn.IssueID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			if is == nil || is.Level != "fatal" {
+				wait := end.Sub(pn.DateCreated)
+				return &store.DigestPolicy{MinDelay: wait, MaxDelay: wait}, nil
+			}
+		}
+	}
+	if !a.flag("digest") {
+		return nil, nil
+	}
+	d := DefaultDigestPolicy
+	delays, err := integrations.DigestDelays(config, [3]time.Duration{d.MinDelay, d.Increment, d.MaxDelay})
+	if err == nil {
+		d = store.DigestPolicy{MinDelay: delays[0], Increment: delays[1], MaxDelay: delays[2]}
+	}
+	return &d, nil
 }
 
 // emailTargets resolves an email action to addresses: a member, a team's

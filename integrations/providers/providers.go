@@ -45,9 +45,14 @@ func New(o Options) map[string]*integrations.Provider {
 		"slack": {
 			Name:    "slack",
 			Digests: true,
-			Fields: []integrations.Field{{Name: "bot_token", Secret: true}, {Name: "webhook_url", Secret: true},
-				{Name: "signing_secret", Secret: true}, {Name: "default_channel"}},
-			Validate: func(c, s map[string]any) error { return validate[slack.Config](c, s) },
+			Fields: append([]integrations.Field{{Name: "bot_token", Secret: true}, {Name: "webhook_url", Secret: true},
+				{Name: "signing_secret", Secret: true}, {Name: "default_channel"}}, integrations.DeliveryFields...),
+			Validate: func(c, s map[string]any) error {
+				if err := integrations.ValidateDelivery(c); err != nil {
+					return err
+				}
+				return validate[slack.Config](c, s)
+			},
 			Build: func(c, s map[string]any) (integrations.Notifier, error) {
 				cfg, err := decode[slack.Config](c, s)
 				if err != nil {
@@ -126,8 +131,11 @@ func New(o Options) map[string]*integrations.Provider {
 		"email": {
 			Name:    "email",
 			Digests: true,
-			Fields:  []integrations.Field{{Name: "to", List: true, Required: true}},
+			Fields:  append([]integrations.Field{{Name: "to", List: true, Required: true}}, integrations.DeliveryFields...),
 			Validate: func(c, _ map[string]any) error {
+				if err := integrations.ValidateDelivery(c); err != nil {
+					return err
+				}
 				if o.SMTP == nil {
 					return fmt.Errorf("email needs TOCSIN_SMTP_URL and TOCSIN_MAIL_FROM")
 				}

@@ -70,12 +70,15 @@ func TestNew_Fields(t *testing.T) {
 		lists     []string
 		perTarget bool
 	}{
-		{"slack", []string{"bot_token", "signing_secret", "webhook_url"}, []string{"default_channel"}, nil, nil, false},
+		// Slack and email render digests, and so take quiet hours and digest delays.
+		{"slack", []string{"bot_token", "signing_secret", "webhook_url"}, []string{"default_channel", "digest_increment",
+			"digest_max_delay", "digest_min_delay", "quiet_days", "quiet_hours", "timezone"}, nil, []string{"quiet_days"}, false},
 		{"github", []string{"token", "webhook_secret"}, []string{"labels", "owner", "repo"},
 			[]string{"owner", "repo", "token"}, []string{"labels"}, true},
 		{"trello", []string{"token", "webhook_secret"}, []string{"api_key", "board_id", "list_id", "resolved_list_id"},
 			[]string{"api_key", "list_id", "token"}, nil, false},
-		{"email", nil, []string{"to"}, []string{"to"}, []string{"to"}, false},
+		{"email", nil, []string{"digest_increment", "digest_max_delay", "digest_min_delay", "quiet_days", "quiet_hours",
+			"timezone", "to"}, []string{"to"}, []string{"quiet_days", "to"}, false},
 		{"webhook", []string{"secret"}, []string{"events", "url"}, []string{"url"}, []string{"events"}, true},
 		// The bridge from an existing Sentry only takes webhooks in.
 		{"sentry", []string{"client_secret"}, []string{"project"}, []string{"client_secret", "project"}, nil, false},
@@ -568,5 +571,22 @@ func TestProvider_EmailTargets(t *testing.T) {
 	want := [][]string{{"ops@example.com", "dev@example.com"}, {"oncall@example.com"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("recipients %v, want %v", got, want)
+	}
+}
+
+// Quiet hours and digest delays are checked when an integration is saved.
+func TestNew_DeliverySettingsValidated(t *testing.T) {
+	t.Parallel()
+	ps := providers.New(providers.Options{})
+	secrets := map[string]any{"bot_token": "xoxb-1-SECRET"}
+	if err := ps["slack"].Validate(map[string]any{"quiet_hours": "22:00-07:00", "timezone": "Europe/Paris",
+		"quiet_days": []any{"sat", "sun"}, "digest_min_delay": "2m"}, secrets); err != nil {
+		t.Errorf("valid settings refused: %v", err)
+	}
+	for _, bad := range []map[string]any{{"quiet_hours": "late"}, {"timezone": "Nowhere/Else", "quiet_hours": "22:00-07:00"},
+		{"digest_max_delay": "3 days"}} {
+		if err := ps["slack"].Validate(bad, secrets); err == nil {
+			t.Errorf("settings %v accepted", bad)
+		}
 	}
 }
