@@ -355,8 +355,11 @@ func digestDeliveries(t *store.DigestTimeline) []*store.Delivery {
 func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrations.Notification, error) {
 	note := &integrations.Notification{Kind: kindOf(d.Kind), IdempotencyKey: d.IdempotencyKey, Target: d.Target,
 		At: w.cfg.Now(), Unsure: d.Reclaimed}
-	if d.Kind == integrations.KindDigest {
+	switch d.Kind {
+	case integrations.KindDigest:
 		return w.digestNotification(ctx, d, note)
+	case integrations.KindSummary:
+		return w.summaryNotification(ctx, d, note)
 	}
 	_ = json.Unmarshal([]byte(d.Options), &note.Options)
 	if d.IssueID == nil {
@@ -452,6 +455,57 @@ func (w *Worker) digestNotification(ctx context.Context, d *store.Delivery, note
 	}
 	note.Issue = integrations.Issue{Project: note.Digest[0].Issue.Project, Organization: note.Digest[0].Issue.Organization}
 	return note, nil
+}
+
+// summaryNotification reports on the summary's period, fixed when it was
+// queued.
+func (w *Worker) summaryNotification(ctx context.Context, d *store.Delivery, note *integrations.Notification) (*integrations.Notification, error) {
+	note.Kind = integrations.KindSummary
+	var opts summaryOptions
+	if err := json.Unmarshal([]byte(d.Options), &opts); err != nil || d.ProjectID == nil {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: fmt.Errorf("summary does not read: %v", err)}
+	}
+	orgSlug, orgID, err := w.store.ProjectOrganization(ctx, *d.ProjectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: errors.New("the project was deleted")}
+	}
+	if err != nil {
+		return nil, err
+	}
+	proj, err := w.store.ProjectGet(ctx, orgID, strconv.FormatInt(*d.ProjectID, 10))
+	if err != nil {
+		return nil, err
+	}
+	rep, err := w.store.SummaryReport(ctx, proj.ID, opts.From, opts.To)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimRight(w.cfg.BaseURL, "/") + "/organizations/" + orgSlug + "/issues/"
+	issues := func(in []store.SummaryIssue) []integrations.SummaryIssue {
+		var out []integrations.SummaryIssue
+		for _, si := range in {
+			out = append(out, integrations.SummaryIssue{ShortID: store.ShortID(proj.Slug, si.ShortID), Title: si.Title,
+				URL: base + strconv.FormatInt(si.ID, 10) + "/", Events: si.Events, Users: si.Users})
+		}
+		return out
+	}
+	sum := &integrations.Summary{Name: opts.Name, From: rep.From, To: rep.To, Events: rep.Events, NewIssues: rep.NewIssues,
+		Regressions: rep.Regressions, Resolved: rep.Resolved, TopIssues: issues(rep.TopIssues), NewTop: issues(rep.NewTop)}
+	for _, dc := range rep.EventsByDay {
+		sum.EventsByDay = append(sum.EventsByDay, integrations.DayCount{Day: dc.Day, Events: dc.Events})
+	}
+	note.Summary = sum
+	note.Issue = integrations.Issue{Project: integrations.Project{ID: proj.ID, Slug: proj.Slug, Name: proj.Name},
+		Organization: orgSlug}
+	return note, nil
+}
+
+// summaryOptions are the fields of summaries.Options the worker reads
+// (the summaries package depends on this one's store, not the reverse).
+type summaryOptions struct {
+	Name string    `json:"name"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 }
 
 // kindOf maps the activity that fired a rule (or a status change) to the

@@ -39,6 +39,9 @@ const (
 	// KindDigest lists several issues' alerts collected over a few minutes
 	// (Notification.Digest); Issue holds only the project.
 	KindDigest = "digest"
+	// KindSummary is a project's scheduled summary (Notification.Summary);
+	// Issue holds only the project.
+	KindSummary = "summary"
 )
 
 // Notification is what a service is asked to deliver: one issue (and the
@@ -69,11 +72,41 @@ type Notification struct {
 	At    time.Time
 	// Digest are the issues of a KindDigest notification, most events first.
 	Digest []DigestItem
+	// Summary is the report of a KindSummary notification.
+	Summary *Summary
 	// Unsure is set when an earlier attempt of this notification may have
 	// reached the service without its answer being recorded (the process
 	// stopped mid-delivery). A service that marks what it posts with the
 	// IdempotencyKey looks for that mark first instead of posting again.
 	Unsure bool
+}
+
+// Summary is what a scheduled summary reports on a project's period.
+type Summary struct {
+	Name        string
+	From, To    time.Time
+	Events      int64
+	NewIssues   int64
+	Regressions int64
+	Resolved    int64
+	TopIssues   []SummaryIssue // most events in the period first
+	NewTop      []SummaryIssue // the period's new issues, most events first
+	EventsByDay []DayCount     // seven days, oldest first
+}
+
+// SummaryIssue is an issue of a summary.
+type SummaryIssue struct {
+	ShortID string
+	Title   string
+	URL     string
+	Events  int64 // in the period
+	Users   int64
+}
+
+// DayCount is one day's events.
+type DayCount struct {
+	Day    time.Time
+	Events int64
 }
 
 // DigestItem is one issue of a digest.

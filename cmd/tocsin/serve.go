@@ -26,6 +26,7 @@ import (
 	"github.com/tocsin/tocsin/server"
 	apiserver "github.com/tocsin/tocsin/server/api"
 	"github.com/tocsin/tocsin/store"
+	"github.com/tocsin/tocsin/summaries"
 	"github.com/tocsin/tocsin/worker"
 )
 
@@ -122,6 +123,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 		Periodic: []worker.Periodic{
 			{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep},
 			{Name: "deliveries", Interval: time.Second, Run: deliveries.Run},
+			{Name: "summaries", Interval: 15 * time.Second, Run: summaries.NewRunner(st, log, nil).Run},
 		},
 	}, st, log, reg)
 	if err != nil {

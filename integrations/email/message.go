@@ -39,6 +39,9 @@ var (
 	// The digest's: a list of issues.
 	digestText = texttemplate.Must(texttemplate.New("digest.txt").Funcs(funcs).ParseFS(templateFS, "templates/digest.txt"))
 	digestHTML = htmltemplate.Must(htmltemplate.New("digest.html").Funcs(funcs).ParseFS(templateFS, "templates/digest.html"))
+	// The scheduled summary's.
+	summaryText = texttemplate.Must(texttemplate.New("summary.txt").Funcs(funcs).ParseFS(templateFS, "templates/summary.txt"))
+	summaryHTML = htmltemplate.Must(htmltemplate.New("summary.html").Funcs(funcs).ParseFS(templateFS, "templates/summary.html"))
 )
 
 // view is what the templates see.
@@ -53,6 +56,8 @@ type view struct {
 	Actor    string
 	// Digest are a digest's issues (KindDigest), with their links checked.
 	Digest []integrations.DigestItem
+	// Summary is a scheduled summary's report (KindSummary).
+	Summary *integrations.Summary
 	// UnsubscribeURL is Options["unsubscribe_url"], when usable.
 	UnsubscribeURL string
 }
@@ -84,6 +89,12 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 		v.Rule = &r
 	}
 	tt, ht := textTemplate, htmlTemplate
+	if n.Kind == integrations.KindSummary && n.Summary != nil {
+		tt, ht = summaryText, summaryHTML
+		sum := *n.Summary
+		sum.TopIssues, sum.NewTop = checkedLinks(sum.TopIssues), checkedLinks(sum.NewTop)
+		v.Summary = &sum
+	}
 	if n.Kind == integrations.KindDigest {
 		tt, ht = digestText, digestHTML
 		for _, it := range n.Digest {
@@ -159,6 +170,13 @@ func msgIDDomain(addr string) string {
 // Subject is "[Tocsin] SHORTID: title", prefixed with what happened for
 // anything but an alert: "[Tocsin] Regression: SHORTID: title".
 func Subject(n *integrations.Notification) string {
+	if n.Kind == integrations.KindSummary && n.Summary != nil {
+		name := n.Summary.Name
+		if name == "" {
+			name = "Summary"
+		}
+		return "[Tocsin] " + oneLine(name, 120) + ": " + oneLine(projectName(n.Issue.Project), 120)
+	}
 	if n.Kind == integrations.KindDigest {
 		return "[Tocsin] " + strconv.Itoa(len(n.Digest)) + " issues in " + oneLine(projectName(n.Issue.Project), 180)
 	}
@@ -184,6 +202,12 @@ func headline(n *integrations.Notification) string {
 		by = " by " + n.Actor
 	}
 	switch n.Kind {
+	case integrations.KindSummary:
+		if n.Summary != nil {
+			return project + " from " + n.Summary.From.UTC().Format("2006-01-02 15:04") + " to " +
+				n.Summary.To.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		return project
 	case integrations.KindDigest:
 		return strconv.Itoa(len(n.Digest)) + " issues alerted in " + project + " in the last minutes, most events first"
 	case integrations.KindAlert:
@@ -244,4 +268,14 @@ func unsubscribeURL(opts map[string]any) string {
 		return ""
 	}
 	return webURL(s)
+}
+
+// checkedLinks keeps only http(s) links of a summary's issues.
+func checkedLinks(in []integrations.SummaryIssue) []integrations.SummaryIssue {
+	out := make([]integrations.SummaryIssue, len(in))
+	for i, is := range in {
+		is.URL = webURL(is.URL)
+		out[i] = is
+	}
+	return out
 }

@@ -54,8 +54,11 @@ func New(cfg Config, apiURL string, httpClient *http.Client) (*Notifier, error) 
 // the fields; it may mention <@USER>, <!subteam^GROUP> and <#CHANNEL>) and
 // "broadcast" (true: thread replies are also sent to the channel).
 func (n *Notifier) Notify(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
-	if note.Kind == integrations.KindDigest {
+	switch {
+	case note.Kind == integrations.KindDigest:
 		return n.notifyDigest(ctx, note)
+	case note.Kind == integrations.KindSummary && note.Summary != nil:
+		return n.notifySummary(ctx, note)
 	}
 	if n.cfg.WebhookURL != "" {
 		return n.notifyWebhook(ctx, note)
