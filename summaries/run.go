@@ -79,8 +79,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		next := now.Add(24 * time.Hour) // a schedule that no longer reads runs daily until fixed
 		if sched, err := Parse(sm.Schedule, sm.Timezone); err != nil {
 			r.log.Warn("summary schedule does not read", "summary", sm.ID, "err", err)
-		} else {
-			next = sched.Next(now)
+		} else if n := sched.Next(now); !n.IsZero() {
+			next = n // a schedule that never fires (30 February) also waits a day
 		}
 		provider := ""
 		if sm.IntegrationID != nil {

@@ -86,6 +86,14 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("DELETE "+rulesPath+"{rule}/snooze/{$}", h.org(h.ruleUnsnooze, alertsWrite...))
 	handle("GET "+rulesPath+"{rule}/group-history/{$}", h.org(h.ruleGroupHistory, alertsRead...))
 
+	summariesPath := "/api/0/projects/{org}/{project}/summaries/"
+	handle("GET "+summariesPath+"{$}", h.org(h.summaryList, alertsRead...))
+	handle("POST "+summariesPath+"{$}", h.org(h.summaryCreate, alertsWrite...))
+	handle("GET "+summariesPath+"{summary}/{$}", h.org(h.summaryGet, alertsRead...))
+	handle("PUT "+summariesPath+"{summary}/{$}", h.org(h.summaryUpdate, alertsWrite...))
+	handle("DELETE "+summariesPath+"{summary}/{$}", h.org(h.summaryDelete, alertsWrite...))
+	handle("POST "+summariesPath+"{summary}/send-now/{$}", h.org(h.summarySendNow, alertsWrite...))
+
 	handle("GET /api/0/users/{user}/notification-options/{$}", h.user(h.notificationOptions))
 	handle("PUT /api/0/users/{user}/notification-options/{$}", h.user(h.notificationOptionSet))
 
