@@ -494,6 +494,10 @@ func (w *Worker) summaryNotification(ctx context.Context, d *store.Delivery, not
 	for _, dc := range rep.EventsByDay {
 		sum.EventsByDay = append(sum.EventsByDay, integrations.DayCount{Day: dc.Day, Events: dc.Events})
 	}
+	for _, rh := range rep.Releases {
+		sum.Releases = append(sum.Releases, integrations.ReleaseHealth{Release: rh.Release, Sessions: rh.Sessions,
+			CrashFree: strconv.FormatFloat(rh.CrashFree(), 'f', 2, 64) + "%"})
+	}
 	note.Summary = sum
 	note.Issue = integrations.Issue{Project: integrations.Project{ID: proj.ID, Slug: proj.Slug, Name: proj.Name},
 		Organization: orgSlug}

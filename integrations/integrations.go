@@ -92,6 +92,14 @@ type Summary struct {
 	TopIssues   []SummaryIssue // most events in the period first
 	NewTop      []SummaryIssue // the period's new issues, most events first
 	EventsByDay []DayCount     // seven days, oldest first
+	Releases    []ReleaseHealth
+}
+
+// ReleaseHealth is a release's crash-free rate in a summary's period.
+type ReleaseHealth struct {
+	Release   string
+	Sessions  int64
+	CrashFree string // "99.52%"
 }
 
 // SummaryIssue is an issue of a summary.

@@ -160,6 +160,24 @@ type SummaryReport struct {
 	// EventsByDay are the events of each UTC day of the seven ending with
 	// To's, oldest first.
 	EventsByDay []DayCount
+	// Releases are the crash-free rates of the releases with sessions in
+	// the period, most sessions first (at most five).
+	Releases []ReleaseHealth
+}
+
+// ReleaseHealth is a release's sessions in a period.
+type ReleaseHealth struct {
+	Release  string
+	Sessions int64
+	Crashed  int64
+}
+
+// CrashFree is the percentage of sessions that did not crash.
+func (r ReleaseHealth) CrashFree() float64 {
+	if r.Sessions == 0 {
+		return 100
+	}
+	return 100 * float64(r.Sessions-r.Crashed) / float64(r.Sessions)
 }
 
 // SummaryIssue is an issue in a summary.
@@ -230,7 +248,30 @@ func (s *Store) SummaryReport(ctx context.Context, projectID int64, from, to tim
 	if r.NewTop, err = top(" AND i.first_seen >= $4", r.From); err != nil {
 		return nil, err
 	}
-	return r, s.eventsByDay(ctx, projectID, r)
+	if err := s.eventsByDay(ctx, projectID, r); err != nil {
+		return nil, err
+	}
+	return r, s.releaseHealth(ctx, projectID, r)
+}
+
+// releaseHealth reads the sessions of the hours overlapping the period.
+func (s *Store) releaseHealth(ctx context.Context, projectID int64, r *SummaryReport) error {
+	rs, err := s.r.query(ctx, `SELECT release, SUM(started) AS n, SUM(crashed) FROM session_counts
+		WHERE project_id = $1 AND hour >= $2 AND hour < $3 AND release <> ''
+		GROUP BY release ORDER BY n DESC, release LIMIT 5`,
+		projectID, r.From.Unix()/3600, (r.To.Unix()+3599)/3600)
+	if err != nil {
+		return fmt.Errorf("summary releases of project %d: %w", projectID, err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var h ReleaseHealth
+		if err := rs.Scan(&h.Release, &h.Sessions, &h.Crashed); err != nil {
+			return fmt.Errorf("summary releases of project %d: %w", projectID, err)
+		}
+		r.Releases = append(r.Releases, h)
+	}
+	return rs.Err()
 }
 
 func (s *Store) eventsByDay(ctx context.Context, projectID int64, r *SummaryReport) error {

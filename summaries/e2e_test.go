@@ -42,6 +42,8 @@ func ingest(t *testing.T, s *store.Store, p *store.Project, at time.Time) {
 		env.Events = append(env.Events, &store.IngestEvent{ProjectID: p.ID, OrganizationID: p.OrganizationID, Event: ev,
 			Hash: g.Hash, GroupingVersion: g.Version, Data: store.CompressEventData(data), Size: len(data)})
 	}
+	// 200 sessions of shop@2.0, 3 of them crashed.
+	env.Sessions = []store.SessionUpdate{{Release: "shop@2.0", Environment: "production", Started: at, Sessions: 200, Crashed: 3}}
 	if err := s.IngestBatch(context.Background(), []*store.IngestEnvelope{env}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +121,8 @@ func TestSummary_EmailAndSlack(t *testing.T) {
 		if subj := p.Get("Subject"); subj != "[Tocsin] Morning report: "+boot.Project.Name {
 			t.Errorf("subject %q", subj)
 		}
-		for _, want := range []string{"Events:       4", "New issues:   2", "Events per day:", "█", "DEFAULT-1: ValueError: bad value (3 events"} {
+		for _, want := range []string{"Events:       4", "New issues:   2", "Events per day:", "█", "DEFAULT-1: ValueError: bad value (3 events",
+			"shop@2.0: 98.50% of 200 sessions"} {
 			if !strings.Contains(p.Text, want) {
 				t.Errorf("the summary's text lacks %q:\n%s", want, p.Text)
 			}
@@ -134,7 +137,7 @@ func TestSummary_EmailAndSlack(t *testing.T) {
 		}
 		reqs := slackAPI.Requests()
 		body := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(reqs[len(reqs)-1].Form.Get("attachments"))
-		for _, want := range []string{"Events per day", "█", "Most events", "DEFAULT-1 · 3 events"} {
+		for _, want := range []string{"Events per day", "█", "Most events", "DEFAULT-1 · 3 events", "shop@2.0: 98.50% of 200 sessions"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the Slack summary lacks %q:\n%s", want, body)
 			}

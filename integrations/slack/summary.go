@@ -43,6 +43,13 @@ func summaryMessage(n *integrations.Notification) message {
 	}
 	list("Most events", s.TopIssues)
 	list("New issues", s.NewTop)
+	if len(s.Releases) > 0 {
+		text := "*Crash-free sessions*"
+		for _, r := range s.Releases {
+			text += "\n• " + escapeN(r.Release, maxField) + ": " + r.CrashFree + " of " + plural(r.Sessions, "session")
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
+	}
 	text := fmt.Sprintf("%s: %d events, %d new issues in %s", Escape(title), s.Events, s.NewIssues, Escape(project))
 	return message{text: text, attachment: slack.Attachment{Color: summaryColour, Fallback: text,
 		Blocks: slack.Blocks{BlockSet: blocks}}}
