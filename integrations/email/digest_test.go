@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/email/emailtest"
@@ -55,5 +56,30 @@ func TestNotifier_Notify_digest(t *testing.T) {
 	}
 	if strings.Index(p.HTML, "BACKEND-1A") > strings.Index(p.HTML, "BACKEND-1B") {
 		t.Error("the digest's order is not kept")
+	}
+}
+
+// A summary's issue titles and release names are event data: HTML escapes
+// them, and only http(s) links are shown.
+func TestNotifier_Notify_summaryInert(t *testing.T) {
+	t.Parallel()
+	e, f := setup(t, emailtest.Options{}, TLSNone, nil)
+	day := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	n := &integrations.Notification{Kind: integrations.KindSummary, IdempotencyKey: "summary:1:run:1", Target: "ops@example.com",
+		Issue: integrations.Issue{Project: integrations.Project{Slug: "backend", Name: "Backend"}},
+		Summary: &integrations.Summary{Name: "Daily", From: day.Add(-24 * time.Hour), To: day, Events: 5,
+			TopIssues: []integrations.SummaryIssue{{ShortID: "BACKEND-1", Title: `<script>alert(1)</script> {{.Secret}}`,
+				URL: "javascript:alert(2)", Events: 5, Users: 1}},
+			EventsByDay: []integrations.DayCount{{Day: day.Add(-24 * time.Hour), Events: 5}},
+			Releases:    []integrations.ReleaseHealth{{Release: `<img src=x onerror=alert(3)>`, Sessions: 10, CrashFree: "90.00%"}}}}
+	if _, err := e.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, f.Messages()[0])
+	if strings.Contains(p.HTML, "<script>") || strings.Contains(p.HTML, "<img") || strings.Contains(p.Text+p.HTML, "javascript:") {
+		t.Errorf("the summary's HTML carries markup or a javascript: link:\n%s", p.HTML)
+	}
+	if !strings.Contains(p.HTML, "&lt;script&gt;") || !strings.Contains(p.Text, "{{.Secret}}") {
+		t.Errorf("the hostile title is not shown as text:\n%s\n%s", p.Text, p.HTML)
 	}
 }

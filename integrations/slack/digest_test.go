@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tocsin/tocsin/integrations"
 )
@@ -45,5 +46,34 @@ func TestNotifier_Notify_digest(t *testing.T) {
 	}
 	if strings.Contains(body, "<!channel>") {
 		t.Error("a title's <!channel> reaches Slack unescaped")
+	}
+}
+
+// A summary's issue titles are event data: no mention, link or markup
+// gets through.
+func TestNotifier_Notify_summaryInert(t *testing.T) {
+	t.Parallel()
+	b := setup(t, false)
+	hostile := "<!channel> <@U024BE7LH> *bold* <https://evil.example|click> {{.Secret}} ](javascript:alert(1))"
+	day := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	n := &integrations.Notification{Kind: integrations.KindSummary, IdempotencyKey: "summary:1:run:1", Target: "#ops",
+		Issue: integrations.Issue{Project: integrations.Project{Slug: "backend", Name: "Backend <!here>"}},
+		Summary: &integrations.Summary{Name: "Daily <!everyone>", From: day.Add(-24 * time.Hour), To: day, Events: 5, NewIssues: 1,
+			TopIssues:   []integrations.SummaryIssue{{ShortID: "BACKEND-1", Title: hostile, URL: "javascript:alert(2)", Events: 5, Users: 1}},
+			EventsByDay: []integrations.DayCount{{Day: day.Add(-24 * time.Hour), Events: 5}},
+			Releases:    []integrations.ReleaseHealth{{Release: "<!channel>@1.0", Sessions: 10, CrashFree: "90.00%"}}}}
+	if _, err := b.notifier.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	reqs := b.fake.Requests()
+	body := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(reqs[len(reqs)-1].Form.Get("attachments") +
+		reqs[len(reqs)-1].Form.Get("text"))
+	for _, bad := range []string{"<!channel>", "<!here>", "<!everyone>", "<@U024BE7LH>", "<https://evil.example|", "javascript:alert(2)"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("the summary carries %q to Slack:\n%s", bad, body)
+		}
+	}
+	if !strings.Contains(body, "&lt;!channel&gt;") {
+		t.Errorf("the hostile title is not shown escaped:\n%s", body)
 	}
 }
