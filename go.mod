@@ -16,6 +16,8 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
+require github.com/nicksnyder/go-i18n/v2 v2.7.0 // indirect
+
 require (
 	github.com/adlio/trello v1.12.0
 	github.com/andybalholm/brotli v1.3.0

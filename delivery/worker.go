@@ -239,6 +239,17 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 			return nil, err
 		}
 	}
+	if d.IntegrationID != nil {
+		in, err := w.store.IntegrationGet(ctx, d.OrganizationID, *d.IntegrationID)
+		if err != nil {
+			return nil, err
+		}
+		var config struct {
+			Language string `json:"language"`
+		}
+		_ = json.Unmarshal([]byte(in.Config), &config) // validated when saved
+		note.Language = config.Language
+	}
 	actx, cancel := context.WithTimeoutCause(ctx, w.cfg.AttemptTimeout,
 		fmt.Errorf("%s: no answer within %s", d.Provider, w.cfg.AttemptTimeout))
 	defer cancel()

@@ -74,6 +74,9 @@ type Notification struct {
 	Digest []DigestItem
 	// Summary is the report of a KindSummary notification.
 	Summary *Summary
+	// Language is the target's language ("" or "en", "zh-CN"), from its
+	// integration's "language" setting.
+	Language string
 	// Unsure is set when an earlier attempt of this notification may have
 	// reached the service without its answer being recorded (the process
 	// stopped mid-delivery). A service that marks what it posts with the

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tocsin/tocsin/locale"
 )
 
 // Settings every provider that renders digests takes besides its own:
@@ -17,6 +19,7 @@ var DeliveryFields = []Field{
 	{Name: "digest_min_delay"},       // "5m": a digest's wait after its first alert
 	{Name: "digest_max_delay"},       // "30m": a digest's longest wait
 	{Name: "digest_increment"},       // "30s": each later alert puts it off by at least this
+	{Name: "language"},               // of its messages: "en" (default) or "zh-CN"
 }
 
 // Quiet is when a target takes no alerts but fatal ones and those of rules
@@ -145,6 +148,9 @@ func DigestDelays(config map[string]any, def [3]time.Duration) ([3]time.Duration
 
 // ValidateDelivery checks the DeliveryFields of a configuration.
 func ValidateDelivery(config map[string]any) error {
+	if lang, _ := config["language"].(string); !locale.Valid(lang) {
+		return fmt.Errorf("language %q: one of %s", lang, strings.Join(locale.Languages, ", "))
+	}
 	if _, err := ParseQuiet(config); err != nil {
 		return err
 	}

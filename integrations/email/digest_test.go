@@ -43,7 +43,7 @@ func TestNotifier_Notify_digest(t *testing.T) {
 		t.Errorf("subject %q", s)
 	}
 	for _, want := range []string{"BACKEND-1A: ValueError: bad \"input\" <script>", "120 events · 7 users · 3 alerts",
-		"https://tocsin.example.com/organizations/acme/issues/42/", "BACKEND-1B: KeyError: 'sku'", "regression · 4 events · 1 users"} {
+		"https://tocsin.example.com/organizations/acme/issues/42/", "BACKEND-1B: KeyError: 'sku'", "regression · 4 events · 1 user"} {
 		if !strings.Contains(p.Text, want) {
 			t.Errorf("text part lacks %q:\n%s", want, p.Text)
 		}

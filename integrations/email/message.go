@@ -17,35 +17,28 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/locale"
 )
 
 //go:embed templates
 var templateFS embed.FS
 
-var funcs = map[string]any{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format("2006-01-02 15:04:05 UTC")
-	},
-}
-
 var (
-	textTemplate = texttemplate.Must(texttemplate.New("notification.txt").Funcs(funcs).ParseFS(templateFS, "templates/notification.txt"))
+	textTemplate = texttemplate.Must(texttemplate.New("notification.txt").ParseFS(templateFS, "templates/notification.txt"))
 	// htmlTemplate escapes every value by context (html/template): event
 	// data cannot add markup, and javascript: links become "#ZgotmplZ".
-	htmlTemplate = htmltemplate.Must(htmltemplate.New("notification.html").Funcs(funcs).ParseFS(templateFS, "templates/notification.html"))
+	htmlTemplate = htmltemplate.Must(htmltemplate.New("notification.html").ParseFS(templateFS, "templates/notification.html"))
 	// The digest's: a list of issues.
-	digestText = texttemplate.Must(texttemplate.New("digest.txt").Funcs(funcs).ParseFS(templateFS, "templates/digest.txt"))
-	digestHTML = htmltemplate.Must(htmltemplate.New("digest.html").Funcs(funcs).ParseFS(templateFS, "templates/digest.html"))
+	digestText = texttemplate.Must(texttemplate.New("digest.txt").ParseFS(templateFS, "templates/digest.txt"))
+	digestHTML = htmltemplate.Must(htmltemplate.New("digest.html").ParseFS(templateFS, "templates/digest.html"))
 	// The scheduled summary's.
-	summaryText = texttemplate.Must(texttemplate.New("summary.txt").Funcs(funcs).ParseFS(templateFS, "templates/summary.txt"))
-	summaryHTML = htmltemplate.Must(htmltemplate.New("summary.html").Funcs(funcs).ParseFS(templateFS, "templates/summary.html"))
+	summaryText = texttemplate.Must(texttemplate.New("summary.txt").ParseFS(templateFS, "templates/summary.txt"))
+	summaryHTML = htmltemplate.Must(htmltemplate.New("summary.html").ParseFS(templateFS, "templates/summary.html"))
 )
 
 // view is what the templates see.
 type view struct {
+	loc      *locale.Localizer
 	Kind     string
 	Subject  string
 	Headline string
@@ -65,10 +58,12 @@ type view struct {
 // message builds the mail for n and returns it with the issue's thread
 // root Message-ID (without angle brackets).
 func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) (*mail.Msg, string, error) {
+	loc := locale.For(n.Language)
 	v := view{
+		loc:            loc,
 		Kind:           n.Kind,
-		Subject:        Subject(n),
-		Headline:       headline(n),
+		Subject:        subject(n, loc),
+		Headline:       headline(n, loc),
 		Project:        projectName(n.Issue.Project),
 		Issue:          n.Issue,
 		Event:          n.Event,
@@ -168,26 +163,31 @@ func msgIDDomain(addr string) string {
 }
 
 // Subject is "[Tocsin] SHORTID: title", prefixed with what happened for
-// anything but an alert: "[Tocsin] Regression: SHORTID: title".
-func Subject(n *integrations.Notification) string {
+// anything but an alert: "[Tocsin] Regression: SHORTID: title"; in English.
+func Subject(n *integrations.Notification) string { return subject(n, locale.For("")) }
+
+func subject(n *integrations.Notification, loc *locale.Localizer) string {
 	if n.Kind == integrations.KindSummary && n.Summary != nil {
 		name := n.Summary.Name
 		if name == "" {
-			name = "Summary"
+			name = loc.T("Summary")
 		}
 		return "[Tocsin] " + oneLine(name, 120) + ": " + oneLine(projectName(n.Issue.Project), 120)
 	}
 	if n.Kind == integrations.KindDigest {
-		return "[Tocsin] " + strconv.Itoa(len(n.Digest)) + " issues in " + oneLine(projectName(n.Issue.Project), 180)
+		return "[Tocsin] " + loc.T("DigestSubject", "Count", len(n.Digest), "Project", oneLine(projectName(n.Issue.Project), 180))
 	}
 	prefix := map[string]string{
-		integrations.KindRegression: "Regression: ",
-		integrations.KindResolved:   "Resolved: ",
-		integrations.KindAssigned:   "Assigned: ",
-		integrations.KindIgnored:    "Ignored: ",
-		integrations.KindUnresolved: "Unresolved: ",
-		integrations.KindTest:       "Test: ",
+		integrations.KindRegression: "PrefixRegression",
+		integrations.KindResolved:   "PrefixResolved",
+		integrations.KindAssigned:   "PrefixAssigned",
+		integrations.KindIgnored:    "PrefixIgnored",
+		integrations.KindUnresolved: "PrefixUnresolved",
+		integrations.KindTest:       "PrefixTest",
 	}[n.Kind]
+	if prefix != "" {
+		prefix = loc.T(prefix)
+	}
 	title := oneLine(n.Issue.Title, 180)
 	if n.Issue.ShortID != "" {
 		title = n.Issue.ShortID + ": " + title
@@ -195,44 +195,67 @@ func Subject(n *integrations.Notification) string {
 	return "[Tocsin] " + prefix + title
 }
 
-func headline(n *integrations.Notification) string {
+func headline(n *integrations.Notification, loc *locale.Localizer) string {
 	project := projectName(n.Issue.Project)
 	by := ""
 	if n.Actor != "" {
-		by = " by " + n.Actor
+		by = loc.T("By", "Actor", n.Actor)
 	}
 	switch n.Kind {
 	case integrations.KindSummary:
 		if n.Summary != nil {
-			return project + " from " + n.Summary.From.UTC().Format("2006-01-02 15:04") + " to " +
-				n.Summary.To.UTC().Format("2006-01-02 15:04 UTC")
+			return loc.T("SummaryHeadline", "Project", project, "From", n.Summary.From.UTC().Format("2006-01-02 15:04"),
+				"To", n.Summary.To.UTC().Format("2006-01-02 15:04 UTC"))
 		}
 		return project
 	case integrations.KindDigest:
-		return strconv.Itoa(len(n.Digest)) + " issues alerted in " + project + " in the last minutes, most events first"
+		return loc.T("DigestHeadline", "Count", len(n.Digest), "Project", project)
 	case integrations.KindAlert:
 		if n.Rule != nil {
-			return "Alert rule “" + n.Rule.Name + "” fired in " + project
+			return loc.T("AlertRuleFired", "Rule", n.Rule.Name, "Project", project)
 		}
-		return "New issue in " + project
+		return loc.T("NewIssueIn", "Project", project)
 	case integrations.KindRegression:
-		return "Regression in " + project + ": a resolved issue is back"
+		return loc.T("RegressionIn", "Project", project)
 	case integrations.KindResolved:
-		return "Resolved" + by
+		return loc.T("ResolvedBy", "By", by)
 	case integrations.KindAssigned:
 		if n.Issue.Assignee != "" {
-			return "Assigned to " + n.Issue.Assignee + by
+			return loc.T("AssignedToBy", "Assignee", n.Issue.Assignee, "By", by)
 		}
-		return "Assigned" + by
+		return loc.T("AssignedBy", "By", by)
 	case integrations.KindIgnored:
-		return "Ignored" + by
+		return loc.T("IgnoredBy", "By", by)
 	case integrations.KindUnresolved:
-		return "Marked unresolved" + by
+		return loc.T("UnresolvedBy", "By", by)
 	case integrations.KindTest:
-		return "Test notification from Tocsin"
+		return loc.T("TestNotification")
 	}
-	return "Issue update in " + project
+	return loc.T("IssueUpdateIn", "Project", project)
 }
+
+// T is the text of a catalog message in the message's language.
+func (v view) T(id string, args ...any) string { return v.loc.T(id, args...) }
+
+// L is a label of the text part: the message and a colon, padded to 14
+// columns (a CJK character takes two).
+func (v view) L(id string) string {
+	s := v.loc.T(id) + v.EndColon()
+	w := 0
+	for _, r := range s {
+		w++
+		if unicode.Is(unicode.Han, r) || (r >= 0xFF00 && r <= 0xFFEF) {
+			w++
+		}
+	}
+	return s + strings.Repeat(" ", max(1, 14-w))
+}
+
+// EndColon is the language's colon, for the end of a line.
+func (v view) EndColon() string { return strings.TrimSpace(v.loc.T("Colon")) }
+
+// When shows a time for the message's language; "" for none.
+func (v view) When(t time.Time) string { return v.loc.Time(t) }
 
 func projectName(p integrations.Project) string {
 	if p.Name != "" {

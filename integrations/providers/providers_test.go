@@ -72,12 +72,12 @@ func TestNew_Fields(t *testing.T) {
 	}{
 		// Slack and email render digests, and so take quiet hours and digest delays.
 		{"slack", []string{"bot_token", "signing_secret", "webhook_url"}, []string{"default_channel", "digest_increment",
-			"digest_max_delay", "digest_min_delay", "quiet_days", "quiet_hours", "timezone"}, nil, []string{"quiet_days"}, false},
+			"digest_max_delay", "digest_min_delay", "language", "quiet_days", "quiet_hours", "timezone"}, nil, []string{"quiet_days"}, false},
 		{"github", []string{"token", "webhook_secret"}, []string{"labels", "owner", "repo"},
 			[]string{"owner", "repo", "token"}, []string{"labels"}, true},
 		{"trello", []string{"token", "webhook_secret"}, []string{"api_key", "board_id", "list_id", "resolved_list_id"},
 			[]string{"api_key", "list_id", "token"}, nil, false},
-		{"email", nil, []string{"digest_increment", "digest_max_delay", "digest_min_delay", "quiet_days", "quiet_hours",
+		{"email", nil, []string{"digest_increment", "digest_max_delay", "digest_min_delay", "language", "quiet_days", "quiet_hours",
 			"timezone", "to"}, []string{"to"}, []string{"quiet_days", "to"}, false},
 		{"webhook", []string{"secret"}, []string{"events", "url"}, []string{"url"}, []string{"events"}, true},
 		// The bridge from an existing Sentry only takes webhooks in.
@@ -584,7 +584,7 @@ func TestNew_DeliverySettingsValidated(t *testing.T) {
 		t.Errorf("valid settings refused: %v", err)
 	}
 	for _, bad := range []map[string]any{{"quiet_hours": "late"}, {"timezone": "Nowhere/Else", "quiet_hours": "22:00-07:00"},
-		{"digest_max_delay": "3 days"}} {
+		{"digest_max_delay": "3 days"}, {"language": "fr"}} {
 		if err := ps["slack"].Validate(bad, secrets); err == nil {
 			t.Errorf("settings %v accepted", bad)
 		}

@@ -1,0 +1,54 @@
+package email
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/integrations/email/emailtest"
+)
+
+// A target whose integration says "language": "zh-CN" gets its messages
+// in Simplified Chinese: labels, headlines, subjects' prefixes, counts and
+// dates; event data stays as it was sent, and escaped.
+func TestNotifier_Notify_zhCN(t *testing.T) {
+	t.Parallel()
+	e, f := setup(t, emailtest.Options{}, TLSNone, nil)
+	alert := notification(integrations.KindAlert)
+	alert.Language = "zh-CN"
+	regression := notification(integrations.KindRegression)
+	regression.Language, regression.IdempotencyKey = "zh-CN", "rule-7.issue-42.email-2.regression"
+	digest := digestNotification()
+	digest.Language = "zh-CN"
+	for _, n := range []*integrations.Notification{alert, regression, digest} {
+		if _, err := e.Notify(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := f.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages, want 3", len(msgs))
+	}
+	p := parse(t, msgs[0])
+	checkGolden(t, "alert.zh-CN.txt", p.Text)
+	checkGolden(t, "alert.zh-CN.html", p.HTML)
+	for _, want := range []string{"项目：", "事件数：", "首次出现：", "年", "查看问题"} {
+		if !strings.Contains(p.Text, want) {
+			t.Errorf("the Chinese alert lacks %q", want)
+		}
+	}
+	if s := parse(t, msgs[1]).Get("Subject"); !strings.HasPrefix(s, "[Tocsin] 回归：BACKEND-1A: ") {
+		t.Errorf("regression subject %q", s)
+	}
+	d := parse(t, msgs[2])
+	if s := d.Get("Subject"); s != "[Tocsin] Backend 中的 2 个问题" {
+		t.Errorf("digest subject %q", s)
+	}
+	if !strings.Contains(d.Text, "120 个事件 · 7 位用户 · 3 次告警") || !strings.Contains(d.Text, "回归 · 4 个事件") {
+		t.Errorf("the Chinese digest's counts:\n%s", d.Text)
+	}
+	if strings.Contains(d.HTML, "<script>") {
+		t.Error("event data unescaped in the Chinese digest")
+	}
+}
