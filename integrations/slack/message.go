@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/locale"
 )
 
 // Button action ids: the interactive handler reads them back from
@@ -140,23 +141,20 @@ type messageOptions struct {
 	event   bool // show the event's part (environment, tags, message)
 }
 
-// kindLabel is how a notification of kind introduces itself.
-func kindLabel(kind string) string {
-	switch kind {
-	case integrations.KindRegression:
-		return "Regression"
-	case integrations.KindTest:
-		return "Test notification"
-	case integrations.KindResolved:
-		return "Resolved"
-	case integrations.KindIgnored:
-		return "Ignored"
-	case integrations.KindAssigned:
-		return "Assigned"
-	case integrations.KindUnresolved:
-		return "Unresolved"
+// kindLabel is how a notification introduces itself.
+func kindLabel(n *integrations.Notification) string {
+	id := map[string]string{
+		integrations.KindRegression: "LabelRegression",
+		integrations.KindTest:       "LabelTest",
+		integrations.KindResolved:   "LabelResolved",
+		integrations.KindIgnored:    "LabelIgnored",
+		integrations.KindAssigned:   "LabelAssigned",
+		integrations.KindUnresolved: "LabelUnresolved",
+	}[n.Kind]
+	if id == "" {
+		id = "LabelAlert"
 	}
-	return "Alert"
+	return locale.For(n.Language).T(id)
 }
 
 // status is the issue's status as a notification of kind leaves it.
@@ -192,10 +190,11 @@ func colour(n *integrations.Notification) string {
 // culprit, the fields, the selected tags, the rule's notes and the
 // buttons.
 func issueMessage(n *integrations.Notification, o messageOptions) message {
+	loc := locale.For(n.Language)
 	is := &n.Issue
 	title := is.Title
 	if title == "" {
-		title = "(no title)"
+		title = loc.T("NoTitle")
 	}
 	head := "*" + link(is.URL, escapeN(title, maxTitle)) + "*"
 	if is.Culprit != "" {
@@ -212,25 +211,25 @@ func issueMessage(n *integrations.Notification, o messageOptions) message {
 			fields = append(fields, mrkdwn("*"+name+"*\n"+escapeN(value, maxField)))
 		}
 	}
-	field("Project", firstOf(is.Project.Name, is.Project.Slug))
+	field(loc.T("Project"), firstOf(is.Project.Name, is.Project.Slug))
 	if n.Event != nil && o.event {
-		field("Environment", n.Event.Environment)
+		field(loc.T("Environment"), n.Event.Environment)
 	}
-	field("Level", is.Level)
-	field("Status", statusText(n))
-	field("Events", strconv.FormatInt(is.Count, 10))
-	field("Users", strconv.FormatInt(is.UserCount, 10))
+	field(loc.T("Level"), is.Level)
+	field(loc.T("Status"), statusText(n))
+	field(loc.T("Events"), strconv.FormatInt(is.Count, 10))
+	field(loc.T("Users"), strconv.FormatInt(is.UserCount, 10))
 	if !is.FirstSeen.IsZero() {
-		fields = append(fields, mrkdwn("*First seen*\n"+slackDate(is.FirstSeen)))
+		fields = append(fields, mrkdwn("*"+loc.T("FirstSeen")+"*\n"+slackDate(is.FirstSeen)))
 	}
-	field("Release", release(n))
+	field(loc.T("Release"), release(n))
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 
 	if tags := selectedTags(n); len(tags) > 0 && o.event {
 		blocks = append(blocks, slack.NewSectionBlock(nil, tags, nil))
 	}
 	if notes, _ := n.Options["notes"].(string); strings.TrimSpace(notes) != "" {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Notes*\n"+escapeNotes(notes)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*"+loc.T("Notes")+"*\n"+escapeNotes(notes)), nil, nil))
 	}
 	if o.buttons {
 		blocks = append(blocks, buttons(n))
@@ -249,22 +248,23 @@ func issueMessage(n *integrations.Notification, o messageOptions) message {
 
 // statusMessage is the thread reply to a status change: who did what.
 func statusMessage(n *integrations.Notification) message {
+	loc := locale.For(n.Language)
 	var s string
 	switch n.Kind {
 	case integrations.KindResolved:
-		s = ":white_check_mark: Resolved"
+		s = loc.T("SlackResolved")
 	case integrations.KindIgnored:
-		s = ":no_bell: Ignored"
+		s = loc.T("SlackIgnored")
 	case integrations.KindUnresolved:
-		s = ":leftwards_arrow_with_hook: Marked unresolved"
+		s = loc.T("SlackUnresolved")
 	case integrations.KindAssigned:
-		s = ":bust_in_silhouette: Assigned"
+		s = loc.T("SlackAssigned")
 		if n.Issue.Assignee != "" {
-			s += " to *" + escapeN(n.Issue.Assignee, maxField) + "*"
+			s += loc.T("SlackAssignedTo", "Assignee", escapeN(n.Issue.Assignee, maxField))
 		}
 	}
 	if n.Actor != "" {
-		s += " by " + escapeN(n.Actor, maxField)
+		s += loc.T("By", "Actor", escapeN(n.Actor, maxField))
 	}
 	return message{
 		text: fallback(n),
@@ -288,17 +288,18 @@ func isStatusChange(kind string) bool {
 }
 
 func statusText(n *integrations.Notification) string {
+	loc := locale.For(n.Language)
 	var s string
 	switch status(n) {
 	case "resolved":
-		s = "Resolved"
+		s = loc.T("StatusResolved")
 	case "ignored":
-		s = "Ignored"
+		s = loc.T("StatusIgnored")
 	default:
-		s = "Unresolved"
+		s = loc.T("StatusUnresolved")
 	}
 	if n.Issue.Assignee != "" {
-		s += ", assigned to " + n.Issue.Assignee
+		s += loc.T("StatusAssignedTo", "Assignee", n.Issue.Assignee)
 	}
 	return s
 }
@@ -356,25 +357,26 @@ func selectedTags(n *integrations.Notification) []*slack.TextBlockObject {
 }
 
 func buttons(n *integrations.Notification) *slack.ActionBlock {
+	loc := locale.For(n.Language)
 	id := strconv.FormatInt(n.Issue.ID, 10)
 	var elems []slack.BlockElement
 	if status(n) != "resolved" {
-		elems = append(elems, slack.NewButtonBlockElement(ActionResolve, id, plain("Resolve")).WithStyle(slack.StylePrimary))
+		elems = append(elems, slack.NewButtonBlockElement(ActionResolve, id, plain(loc.T("ButtonResolve"))).WithStyle(slack.StylePrimary))
 	}
 	if status(n) == "unresolved" {
-		elems = append(elems, slack.NewButtonBlockElement(ActionIgnore, id, plain("Ignore")))
+		elems = append(elems, slack.NewButtonBlockElement(ActionIgnore, id, plain(loc.T("ButtonIgnore"))))
 	}
-	elems = append(elems, slack.NewButtonBlockElement(ActionAssignMe, id, plain("Assign to me")))
+	elems = append(elems, slack.NewButtonBlockElement(ActionAssignMe, id, plain(loc.T("ButtonAssignMe"))))
 	return slack.NewActionBlock("tocsin_actions", elems...)
 }
 
 func footer(n *integrations.Notification) string {
-	parts := []string{kindLabel(n.Kind)}
+	parts := []string{kindLabel(n)}
 	if n.Issue.ShortID != "" {
 		parts = append(parts, escapeN(n.Issue.ShortID, 100))
 	}
 	if n.Rule != nil && n.Rule.Name != "" {
-		parts = append(parts, "rule "+link(n.Rule.URL, escapeN(n.Rule.Name, 200)))
+		parts = append(parts, locale.For(n.Language).T("RulePrefix")+link(n.Rule.URL, escapeN(n.Rule.Name, 200)))
 	}
 	if !n.At.IsZero() {
 		parts = append(parts, slackDate(n.At))
@@ -384,7 +386,7 @@ func footer(n *integrations.Notification) string {
 
 // fallback is the plain text shown in pushes and where attachments are not.
 func fallback(n *integrations.Notification) string {
-	s := kindLabel(n.Kind) + ": "
+	s := kindLabel(n) + ": "
 	if p := firstOf(n.Issue.Project.Slug, n.Issue.Project.Name); p != "" {
 		s += "[" + p + "] "
 	}

@@ -137,6 +137,13 @@ func TestNotifier_Notify_message(t *testing.T) {
 		{name: "webhook resolved", webhook: true, modify: func(n *integrations.Notification) {
 			n.Kind, n.Event, n.Actor = integrations.KindResolved, nil, "jane@example.com"
 		}, golden: "webhook-resolved.json"},
+		// The integration's language: labels, buttons and footer in
+		// Chinese; event data as sent.
+		{name: "alert in Chinese", modify: func(n *integrations.Notification) { n.Language = "zh-CN" },
+			golden: "alert.zh-CN.json"},
+		{name: "webhook resolved in Chinese", webhook: true, modify: func(n *integrations.Notification) {
+			n.Kind, n.Event, n.Actor, n.Language = integrations.KindResolved, nil, "jane@example.com", "zh-CN"
+		}, golden: "webhook-resolved.zh-CN.json"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

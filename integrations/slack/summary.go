@@ -8,14 +8,16 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/locale"
 )
 
 // summaryMessage is a scheduled summary: the period's figures, the events
 // per day as a text chart, and the busiest and the new issues.
 func summaryMessage(n *integrations.Notification) message {
+	loc := locale.For(n.Language)
 	s := n.Summary
 	project := firstOf(n.Issue.Project.Name, n.Issue.Project.Slug)
-	title := firstOf(s.Name, "Summary")
+	title := firstOf(s.Name, loc.T("Summary"))
 	head := fmt.Sprintf("*%s* · %s\n%s – %s", escapeN(title, maxTitle), escapeN(project, maxField),
 		slackDate(s.From), slackDate(s.To))
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
@@ -23,12 +25,12 @@ func summaryMessage(n *integrations.Notification) message {
 	for _, f := range []struct {
 		name string
 		n    int64
-	}{{"Events", s.Events}, {"New issues", s.NewIssues}, {"Regressions", s.Regressions}, {"Resolved", s.Resolved}} {
+	}{{loc.T("Events"), s.Events}, {loc.T("NewIssues"), s.NewIssues}, {loc.T("Regressions"), s.Regressions}, {loc.T("Resolved"), s.Resolved}} {
 		fields = append(fields, mrkdwn("*"+f.name+"*\n"+strconv.FormatInt(f.n, 10)))
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	if len(s.EventsByDay) > 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*Events per day*\n```"+s.Chart(20)+"```"), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*"+loc.T("EventsPerDay")+"*\n```"+s.Chart(20)+"```"), nil, nil))
 	}
 	list := func(heading string, issues []integrations.SummaryIssue) {
 		if len(issues) == 0 {
@@ -36,21 +38,21 @@ func summaryMessage(n *integrations.Notification) message {
 		}
 		text := "*" + heading + "*"
 		for _, is := range issues {
-			text += "\n• " + link(is.URL, escapeN(firstOf(is.Title, "(no title)"), maxTitle)) + " · " +
-				escapeN(is.ShortID, maxField) + " · " + plural(is.Events, "event") + " · " + plural(is.Users, "user")
+			text += "\n• " + link(is.URL, escapeN(firstOf(is.Title, loc.T("NoTitle")), maxTitle)) + " · " +
+				escapeN(is.ShortID, maxField) + " · " + loc.T("NEvents", "Count", is.Events) + " · " + loc.T("NUsers", "Count", is.Users)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
 	}
-	list("Most events", s.TopIssues)
-	list("New issues", s.NewTop)
+	list(loc.T("MostEvents"), s.TopIssues)
+	list(loc.T("NewIssues"), s.NewTop)
 	if len(s.Releases) > 0 {
-		text := "*Crash-free sessions*"
+		text := "*" + loc.T("CrashFreeSessions") + "*"
 		for _, r := range s.Releases {
-			text += "\n• " + escapeN(r.Release, maxField) + ": " + r.CrashFree + " of " + plural(r.Sessions, "session")
+			text += "\n• " + escapeN(r.Release, maxField) + loc.T("Colon") + r.CrashFree + " " + loc.T("NSessions", "Count", r.Sessions)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
 	}
-	text := fmt.Sprintf("%s: %d events, %d new issues in %s", Escape(title), s.Events, s.NewIssues, Escape(project))
+	text := loc.T("SummaryFallback", "Name", Escape(title), "Events", s.Events, "NewIssues", s.NewIssues, "Project", Escape(project))
 	return message{text: text, attachment: slack.Attachment{Color: summaryColour, Fallback: text,
 		Blocks: slack.Blocks{BlockSet: blocks}}}
 }
