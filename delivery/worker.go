@@ -246,9 +246,10 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 		}
 		var config struct {
 			Language string `json:"language"`
+			TimeZone string `json:"timezone"`
 		}
 		_ = json.Unmarshal([]byte(in.Config), &config) // validated when saved
-		note.Language = config.Language
+		note.Language, note.TimeZone = config.Language, config.TimeZone
 	}
 	actx, cancel := context.WithTimeoutCause(ctx, w.cfg.AttemptTimeout,
 		fmt.Errorf("%s: no answer within %s", d.Provider, w.cfg.AttemptTimeout))

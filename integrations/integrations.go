@@ -77,6 +77,9 @@ type Notification struct {
 	// Language is the target's language ("" or "en", "zh-CN"), from its
 	// integration's "language" setting.
 	Language string
+	// TimeZone is the target's time zone (an IANA name, "" for UTC), from
+	// its integration's "timezone" setting, for the dates messages show.
+	TimeZone string
 	// Unsure is set when an earlier attempt of this notification may have
 	// reached the service without its answer being recorded (the process
 	// stopped mid-delivery). A service that marks what it posts with the

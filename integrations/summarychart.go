@@ -1,8 +1,10 @@
 package integrations
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Bar is one day of a summary's events chart, drawn in text: the bar's
@@ -15,15 +17,27 @@ type Bar struct {
 	Percent int
 }
 
-// Bars draws a summary's events per day.
-func (s *Summary) Bars(width int) []Bar {
+// weekdaysZH are the Chinese names of the days of the week.
+var weekdaysZH = [7]string{"周日", "周一", "周二", "周三", "周四", "周五", "周六"}
+
+// dayLabel names a day for a reader of the language.
+func dayLabel(d time.Time, lang string) string {
+	d = d.UTC()
+	if strings.HasPrefix(strings.ToLower(lang), "zh") {
+		return fmt.Sprintf("%d月%d日 %s", d.Month(), d.Day(), weekdaysZH[d.Weekday()])
+	}
+	return d.Format("Mon 02 Jan")
+}
+
+// Bars draws a summary's events per day, days named in the language.
+func (s *Summary) Bars(width int, lang string) []Bar {
 	var peak int64
 	for _, d := range s.EventsByDay {
 		peak = max(peak, d.Events)
 	}
 	out := make([]Bar, 0, len(s.EventsByDay))
 	for _, d := range s.EventsByDay {
-		b := Bar{Label: d.Day.UTC().Format("Mon 02 Jan"), Events: d.Events}
+		b := Bar{Label: dayLabel(d.Day, lang), Events: d.Events}
 		if peak > 0 {
 			n := int((d.Events*int64(width) + peak - 1) / peak)
 			b.Blocks = strings.Repeat("█", n)
@@ -35,9 +49,9 @@ func (s *Summary) Bars(width int) []Bar {
 }
 
 // Chart is Bars as lines of text: "Mon 23 Nov ████ 120".
-func (s *Summary) Chart(width int) string {
+func (s *Summary) Chart(width int, lang string) string {
 	var b strings.Builder
-	for _, bar := range s.Bars(width) {
+	for _, bar := range s.Bars(width, lang) {
 		b.WriteString(bar.Label + " " + bar.Blocks + " " + strconv.FormatInt(bar.Events, 10) + "\n")
 	}
 	return b.String()

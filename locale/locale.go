@@ -88,12 +88,27 @@ func (l *Localizer) T(id string, args ...any) string {
 }
 
 // Time shows t for a reader of the language, in UTC.
-func (l *Localizer) Time(t time.Time) string {
+func (l *Localizer) Time(t time.Time) string { return l.TimeIn(t, "") }
+
+// TimeIn shows t for a reader of the language in the time zone (an IANA
+// name; "" or an unknown one is UTC), naming the zone.
+func (l *Localizer) TimeIn(t time.Time, zone string) string {
 	if t.IsZero() {
 		return ""
 	}
-	if l.lang == "zh-CN" {
-		return t.UTC().Format("2006年1月2日 15:04:05 UTC")
+	loc := time.UTC
+	if zone != "" {
+		if z, err := time.LoadLocation(zone); err == nil {
+			loc = z
+		}
 	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	t = t.In(loc)
+	name := t.Format("MST")
+	if strings.HasPrefix(name, "+") || strings.HasPrefix(name, "-") {
+		name = "UTC" + name // zones without an abbreviation
+	}
+	if l.lang == "zh-CN" {
+		return t.Format("2006年1月2日 15:04:05 ") + name
+	}
+	return t.Format("2006-01-02 15:04:05 ") + name
 }

@@ -69,3 +69,21 @@ func TestLocalizer(t *testing.T) {
 		t.Error("Valid")
 	}
 }
+
+func TestTimeIn(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 27, 1, 5, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		lang, zone, want string
+	}{
+		{"en", "", "2026-11-27 01:05:00 UTC"},
+		{"en", "Europe/Paris", "2026-11-27 02:05:00 CET"},
+		{"zh-CN", "Asia/Shanghai", "2026年11月27日 09:05:00 CST"},
+		{"en", "Asia/Dubai", "2026-11-27 05:05:00 UTC+04"},
+		{"en", "Nowhere/Else", "2026-11-27 01:05:00 UTC"},
+	} {
+		if got := For(tc.lang).TimeIn(at, tc.zone); got != tc.want {
+			t.Errorf("%s in %q: %q, want %q", tc.lang, tc.zone, got, tc.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/email/emailtest"
@@ -50,5 +51,47 @@ func TestNotifier_Notify_zhCN(t *testing.T) {
 	}
 	if strings.Contains(d.HTML, "<script>") {
 		t.Error("event data unescaped in the Chinese digest")
+	}
+}
+
+// The digest and summary messages in both languages, as golden files.
+func TestNotifier_Notify_goldenDigestSummary(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	summary := func() *integrations.Notification {
+		return &integrations.Notification{Kind: integrations.KindSummary, IdempotencyKey: "summary:1:run:1",
+			Target: "ops@example.com", TimeZone: "Asia/Shanghai",
+			Issue: integrations.Issue{Project: integrations.Project{Slug: "backend", Name: "Backend"}},
+			Summary: &integrations.Summary{Name: "Morning report", From: day.Add(-24 * time.Hour), To: day, Events: 128,
+				NewIssues: 2, Regressions: 1, Resolved: 3,
+				TopIssues: []integrations.SummaryIssue{{ShortID: "BACKEND-1A", Title: "ZeroDivisionError: division by zero",
+					URL: "https://tocsin.example.com/organizations/acme/issues/42/", Events: 120, Users: 7}},
+				NewTop: []integrations.SummaryIssue{{ShortID: "BACKEND-1B", Title: "KeyError: 'sku'",
+					URL: "https://tocsin.example.com/organizations/acme/issues/43/", Events: 8, Users: 1}},
+				EventsByDay: []integrations.DayCount{{Day: day.Add(-48 * time.Hour), Events: 30}, {Day: day.Add(-24 * time.Hour), Events: 128}},
+				Releases:    []integrations.ReleaseHealth{{Release: "backend@1.4.2", Sessions: 200, CrashFree: "98.50%"}}}}
+	}
+	for _, lang := range []string{"", "zh-CN"} {
+		suffix := ""
+		if lang != "" {
+			suffix = "." + lang
+		}
+		e, f := setup(t, emailtest.Options{}, TLSNone, nil)
+		d, s := digestNotification(), summary()
+		d.Language, s.Language = lang, lang
+		for _, n := range []*integrations.Notification{d, s} {
+			if _, err := e.Notify(context.Background(), n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		msgs := f.Messages()
+		if len(msgs) != 2 {
+			t.Fatalf("%d messages, want 2", len(msgs))
+		}
+		for i, name := range []string{"digest", "summary"} {
+			p := parse(t, msgs[i])
+			checkGolden(t, name+suffix+".txt", "Subject: "+p.Get("Subject")+"\n\n"+p.Text)
+			checkGolden(t, name+suffix+".html", p.HTML)
+		}
 	}
 }

@@ -39,6 +39,7 @@ var (
 // view is what the templates see.
 type view struct {
 	loc      *locale.Localizer
+	zone     string
 	Kind     string
 	Subject  string
 	Headline string
@@ -61,6 +62,7 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 	loc := locale.For(n.Language)
 	v := view{
 		loc:            loc,
+		zone:           n.TimeZone,
 		Kind:           n.Kind,
 		Subject:        subject(n, loc),
 		Headline:       headline(n, loc),
@@ -204,8 +206,8 @@ func headline(n *integrations.Notification, loc *locale.Localizer) string {
 	switch n.Kind {
 	case integrations.KindSummary:
 		if n.Summary != nil {
-			return loc.T("SummaryHeadline", "Project", project, "From", n.Summary.From.UTC().Format("2006-01-02 15:04"),
-				"To", n.Summary.To.UTC().Format("2006-01-02 15:04 UTC"))
+			return loc.T("SummaryHeadline", "Project", project, "From", loc.TimeIn(n.Summary.From, n.TimeZone),
+				"To", loc.TimeIn(n.Summary.To, n.TimeZone))
 		}
 		return project
 	case integrations.KindDigest:
@@ -251,11 +253,18 @@ func (v view) L(id string) string {
 	return s + strings.Repeat(" ", max(1, 14-w))
 }
 
+// Chart is the summary's events per day as text, days in the language.
+func (v view) Chart() string { return v.Summary.Chart(30, v.loc.Lang()) }
+
+// Bars are the summary's events per day for the HTML chart.
+func (v view) Bars() []integrations.Bar { return v.Summary.Bars(30, v.loc.Lang()) }
+
 // EndColon is the language's colon, for the end of a line.
 func (v view) EndColon() string { return strings.TrimSpace(v.loc.T("Colon")) }
 
-// When shows a time for the message's language; "" for none.
-func (v view) When(t time.Time) string { return v.loc.Time(t) }
+// When shows a time for the message's language, in the target's time
+// zone; "" for none.
+func (v view) When(t time.Time) string { return v.loc.TimeIn(t, v.zone) }
 
 func projectName(p integrations.Project) string {
 	if p.Name != "" {

@@ -30,7 +30,7 @@ func summaryMessage(n *integrations.Notification) message {
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	if len(s.EventsByDay) > 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*"+loc.T("EventsPerDay")+"*\n```"+s.Chart(20)+"```"), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*"+loc.T("EventsPerDay")+"*\n```"+s.Chart(20, n.Language)+"```"), nil, nil))
 	}
 	list := func(heading string, issues []integrations.SummaryIssue) {
 		if len(issues) == 0 {
