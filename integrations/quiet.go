@@ -146,10 +146,24 @@ func DigestDelays(config map[string]any, def [3]time.Duration) ([3]time.Duration
 	return out, nil
 }
 
-// ValidateDelivery checks the DeliveryFields of a configuration.
-func ValidateDelivery(config map[string]any) error {
+// ValidateLanguage checks the "language" and "timezone" settings of a
+// configuration, which say how its messages show texts and dates.
+func ValidateLanguage(config map[string]any) error {
 	if lang, _ := config["language"].(string); !locale.Valid(lang) {
 		return fmt.Errorf("language %q: one of %s", lang, strings.Join(locale.Languages, ", "))
+	}
+	if tz, _ := config["timezone"].(string); tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil {
+			return fmt.Errorf("timezone %q is not a time zone name such as Asia/Shanghai", tz)
+		}
+	}
+	return nil
+}
+
+// ValidateDelivery checks the DeliveryFields of a configuration.
+func ValidateDelivery(config map[string]any) error {
+	if err := ValidateLanguage(config); err != nil {
+		return err
 	}
 	if _, err := ParseQuiet(config); err != nil {
 		return err

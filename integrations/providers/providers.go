@@ -87,8 +87,13 @@ func New(o Options) map[string]*integrations.Provider {
 			Name: "trello",
 			Fields: []integrations.Field{{Name: "api_key", Required: true}, {Name: "token", Secret: true, Required: true},
 				{Name: "board_id"}, {Name: "list_id", Required: true}, {Name: "resolved_list_id"},
-				{Name: "webhook_secret", Secret: true}},
-			Validate: func(c, s map[string]any) error { return validate[trello.Config](c, s) },
+				{Name: "webhook_secret", Secret: true}, {Name: "language"}, {Name: "timezone"}},
+			Validate: func(c, s map[string]any) error {
+				if err := integrations.ValidateLanguage(c); err != nil {
+					return err
+				}
+				return validate[trello.Config](c, s)
+			},
 			Build: func(c, s map[string]any) (integrations.Notifier, error) {
 				cfg, err := decode[trello.Config](c, s)
 				if err != nil {

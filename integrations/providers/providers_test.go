@@ -75,7 +75,7 @@ func TestNew_Fields(t *testing.T) {
 			"digest_max_delay", "digest_min_delay", "language", "quiet_days", "quiet_hours", "timezone"}, nil, []string{"quiet_days"}, false},
 		{"github", []string{"token", "webhook_secret"}, []string{"labels", "owner", "repo"},
 			[]string{"owner", "repo", "token"}, []string{"labels"}, true},
-		{"trello", []string{"token", "webhook_secret"}, []string{"api_key", "board_id", "list_id", "resolved_list_id"},
+		{"trello", []string{"token", "webhook_secret"}, []string{"api_key", "board_id", "language", "list_id", "resolved_list_id", "timezone"},
 			[]string{"api_key", "list_id", "token"}, nil, false},
 		{"email", nil, []string{"digest_increment", "digest_max_delay", "digest_min_delay", "language", "quiet_days", "quiet_hours",
 			"timezone", "to"}, []string{"to"}, []string{"quiet_days", "to"}, false},

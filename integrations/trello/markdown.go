@@ -30,6 +30,7 @@ import (
 	"unicode"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/locale"
 )
 
 // Limits on what goes on a card; Trello refuses names and descriptions
@@ -61,10 +62,10 @@ func hasMarker(desc string, id int64) bool {
 }
 
 // cardName is "[SHORTID] title", as plain text.
-func cardName(is *integrations.Issue) string {
+func cardName(is *integrations.Issue, loc *locale.Localizer) string {
 	title := plain(truncate(is.Title, maxTitleRunes))
 	if title == "" {
-		title = "(no title)"
+		title = loc.T("NoTitle")
 	}
 	if is.ShortID == "" {
 		return title
@@ -75,38 +76,41 @@ func cardName(is *integrations.Issue) string {
 // cardDescription is the card's Markdown: the issue's essentials, the
 // stack excerpt, a link back and the marker.
 func cardDescription(n *integrations.Notification) string {
+	loc := locale.For(n.Language)
+	stamp := func(t time.Time) string { return loc.TimeIn(t, n.TimeZone) }
 	is := &n.Issue
+	colon := strings.TrimSpace(loc.T("Colon"))
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s**\n\n", md(truncate(is.Title, maxTitleRunes)))
 	field := func(name, value string) {
 		if value != "" {
-			fmt.Fprintf(&b, "- **%s:** %s\n", name, md(truncate(value, maxFieldRunes)))
+			fmt.Fprintf(&b, "- **%s%s** %s\n", name, colon, md(truncate(value, maxFieldRunes)))
 		}
 	}
-	field("Project", firstOf(is.Project.Name, is.Project.Slug))
-	field("Culprit", is.Culprit)
-	field("Level", is.Level)
-	fmt.Fprintf(&b, "- **Events:** %d · **Users:** %d\n", is.Count, is.UserCount)
+	field(loc.T("Project"), firstOf(is.Project.Name, is.Project.Slug))
+	field(loc.T("Culprit"), is.Culprit)
+	field(loc.T("Level"), is.Level)
+	fmt.Fprintf(&b, "- **%s%s** %d · **%s%s** %d\n", loc.T("Events"), colon, is.Count, loc.T("Users"), colon, is.UserCount)
 	if !is.FirstSeen.IsZero() {
-		field("First seen", stamp(is.FirstSeen))
+		field(loc.T("FirstSeen"), stamp(is.FirstSeen))
 	}
 	if !is.LastSeen.IsZero() {
-		field("Last seen", stamp(is.LastSeen))
+		field(loc.T("LastSeen"), stamp(is.LastSeen))
 	}
 	var env, release, message string
 	if ev := n.Event; ev != nil {
 		env, release, message = ev.Environment, ev.Release, ev.Message
 	}
-	field("Release", firstOf(release, is.LastRelease, is.FirstRelease))
-	field("Environment", env)
+	field(loc.T("Release"), firstOf(release, is.LastRelease, is.FirstRelease))
+	field(loc.T("Environment"), env)
 	if message != "" && message != is.Title {
 		fmt.Fprintf(&b, "\n%s\n", md(truncate(message, maxMessageRunes)))
 	}
 	if n.Event != nil && len(n.Event.Stacktrace) > 0 {
-		b.WriteString("\n**Stack trace**, most recent call last:\n\n")
+		b.WriteString("\n**" + loc.T("StackTrace") + "**" + loc.T("Comma") + loc.T("MostRecentCallLast") + colon + "\n\n")
 		b.WriteString(codeBlock(n.Event.Stacktrace))
 	}
-	if link := linkTo("Open "+firstOf(is.ShortID, "the issue")+" in Tocsin", is.URL); link != "" {
+	if link := linkTo(loc.T("OpenInTocsin", "What", firstOf(is.ShortID, loc.T("TheIssue"))), is.URL); link != "" {
 		fmt.Fprintf(&b, "\n%s\n", link)
 	}
 	fmt.Fprintf(&b, "\n%s\n", marker(is.ID))
@@ -115,52 +119,53 @@ func cardDescription(n *integrations.Notification) string {
 
 // comment is the Markdown of a follow-up on an issue's card.
 func comment(n *integrations.Notification) string {
+	loc := locale.For(n.Language)
 	is := &n.Issue
 	by := ""
 	if n.Actor != "" {
-		by = " by " + md(truncate(n.Actor, maxFieldRunes))
+		by = loc.T("By", "Actor", md(truncate(n.Actor, maxFieldRunes)))
 	}
 	var b strings.Builder
 	switch n.Kind {
 	case integrations.KindRegression:
-		b.WriteString("**Regression:** the issue came back")
+		b.WriteString(loc.T("CardRegression"))
 		if ev := n.Event; ev != nil && ev.Release != "" {
-			fmt.Fprintf(&b, " in release %s", md(truncate(ev.Release, maxFieldRunes)))
+			b.WriteString(loc.T("CardInRelease", "Release", md(truncate(ev.Release, maxFieldRunes))))
 		}
-		b.WriteString(".")
+		b.WriteString(loc.T("Period"))
 	case integrations.KindResolved:
-		b.WriteString("**Resolved** in Tocsin" + by + ".")
+		b.WriteString(loc.T("CardResolved", "By", by) + loc.T("Period"))
 	case integrations.KindUnresolved:
-		b.WriteString("**Unresolved** in Tocsin" + by + ".")
+		b.WriteString(loc.T("CardUnresolved", "By", by) + loc.T("Period"))
 	case integrations.KindIgnored:
-		b.WriteString("**Ignored** in Tocsin" + by + ".")
+		b.WriteString(loc.T("CardIgnored", "By", by) + loc.T("Period"))
 	case integrations.KindAssigned:
 		if is.Assignee != "" {
-			fmt.Fprintf(&b, "**Assigned** to %s%s.", md(truncate(is.Assignee, maxFieldRunes)), by)
+			b.WriteString(loc.T("CardAssigned", "Assignee", md(truncate(is.Assignee, maxFieldRunes)), "By", by) + loc.T("Period"))
 		} else {
-			b.WriteString("**Unassigned**" + by + ".")
+			b.WriteString(loc.T("CardUnassigned", "By", by) + loc.T("Period"))
 		}
 	case integrations.KindTest:
-		b.WriteString("**Test notification** from Tocsin" + by + ".")
+		b.WriteString(loc.T("CardTest", "By", by) + loc.T("Period"))
 	default:
-		b.WriteString("**Alert**")
+		b.WriteString(loc.T("CardAlert"))
 		if n.Rule != nil && n.Rule.Name != "" {
-			fmt.Fprintf(&b, ": rule “%s” fired", md(truncate(n.Rule.Name, maxFieldRunes)))
+			b.WriteString(loc.T("CardRuleFired", "Rule", md(truncate(n.Rule.Name, maxFieldRunes))))
 		}
-		b.WriteString(".")
+		b.WriteString(loc.T("Period"))
 	}
 	switch n.Kind {
 	case integrations.KindAlert, integrations.KindRegression:
-		fmt.Fprintf(&b, " %d events, %d users", is.Count, is.UserCount)
+		b.WriteString(loc.T("CardCounts", "Events", is.Count, "Users", is.UserCount))
 		if !is.LastSeen.IsZero() {
-			fmt.Fprintf(&b, ", last seen %s", md(stamp(is.LastSeen)))
+			b.WriteString(loc.T("CardLastSeen", "When", md(loc.TimeIn(is.LastSeen, n.TimeZone))))
 		}
-		b.WriteString(".")
+		b.WriteString(loc.T("Period"))
 		if ev := n.Event; ev != nil && ev.Message != "" && ev.Message != is.Title {
 			fmt.Fprintf(&b, "\n\n%s", md(truncate(ev.Message, maxMessageRunes)))
 		}
 	}
-	if link := linkTo("Open in Tocsin", firstOf(eventURL(n), is.URL)); link != "" {
+	if link := linkTo(loc.T("OpenTocsin"), firstOf(eventURL(n), is.URL)); link != "" {
 		fmt.Fprintf(&b, "\n\n%s", link)
 	}
 	return b.String()
@@ -259,7 +264,6 @@ func linkTo(text, raw string) string {
 }
 
 // stamp shows a time in UTC.
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
 // truncate cuts s to at most n runes, marking the cut.
 func truncate(s string, n int) string {

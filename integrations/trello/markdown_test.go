@@ -3,6 +3,9 @@ package trello
 import (
 	"strings"
 	"testing"
+
+	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/locale"
 )
 
 func TestMd(t *testing.T) {
@@ -33,7 +36,7 @@ func TestMd(t *testing.T) {
 func TestCardName(t *testing.T) {
 	t.Parallel()
 	n := hostile()
-	name := cardName(&n.Issue)
+	name := cardName(&n.Issue, locale.For(""))
 	if strings.ContainsAny(name, "\n\r\\") {
 		t.Errorf("name %q has a line break or a backslash", name)
 	}
@@ -41,7 +44,7 @@ func TestCardName(t *testing.T) {
 		t.Errorf("name %q mentions the board", name)
 	}
 	n.Issue.Title = strings.Repeat("é", 1000)
-	if r := []rune(cardName(&n.Issue)); len(r) > maxTitleRunes+20 {
+	if r := []rune(cardName(&n.Issue, locale.For(""))); len(r) > maxTitleRunes+20 {
 		t.Errorf("name of %d runes", len(r))
 	}
 }
@@ -153,5 +156,21 @@ func TestLinkTo(t *testing.T) {
 		if got := linkTo("Open", tc.url); got != tc.want {
 			t.Errorf("linkTo(%q) = %q, want %q", tc.url, got, tc.want)
 		}
+	}
+}
+
+// A list whose integration says "language": "zh-CN" gets its cards and
+// comments in Chinese, with dates in its time zone; the escaping of event
+// data is the same.
+func TestCard_zhCN(t *testing.T) {
+	t.Parallel()
+	n := hostile()
+	n.Language, n.TimeZone = "zh-CN", "Asia/Shanghai"
+	golden(t, "hostile.zh-CN.desc.golden", cardDescription(n))
+	golden(t, "hostile.zh-CN.name.golden", cardName(&n.Issue, locale.For(n.Language))+"\n")
+	n.Kind, n.Actor = integrations.KindResolved, "jane@example.com"
+	golden(t, "comment.resolved.zh-CN.golden", comment(n)+"\n")
+	if desc := cardDescription(n); strings.Contains(desc, "@board") || !strings.Contains(desc, "在 Tocsin 中打开") {
+		t.Errorf("Chinese description:\n%s", desc)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/adlio/trello"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/locale"
 )
 
 // DefaultAPIURL is Trello's REST base, used when TOCSIN_TRELLO_API_URL is
@@ -157,7 +158,7 @@ func (n *Notifier) newCard(nt *integrations.Notification, list string) (*trello.
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
 	}
 	card := &trello.Card{
-		Name:     cardName(&nt.Issue),
+		Name:     cardName(&nt.Issue, locale.For(nt.Language)),
 		Desc:     cardDescription(nt),
 		IDList:   list,
 		IDLabels: labels,
