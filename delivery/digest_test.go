@@ -1,10 +1,14 @@
 package delivery
 
 import (
+	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/rules"
 	"github.com/tocsin/tocsin/store"
 )
 
@@ -125,6 +129,42 @@ func TestWorker_QuietHours(t *testing.T) {
 		n := calls[2].Note
 		if n.Kind != integrations.KindDigest || len(n.Digest) != 2 {
 			t.Fatalf("held alerts sent as %s of %d issues, want one digest of the 2 held", n.Kind, len(n.Digest))
+		}
+	})
+}
+
+// The built-in email reaches each reader in their language and time zone
+// (their user options): one message per language and zone.
+func TestWorker_EmailReadersLanguages(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		if err := w.st.UserOptionsSet(ctx, w.alice.ID, store.UserOptions{Language: "zh-CN", Timezone: "Asia/Shanghai"}); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var got []*integrations.Notification
+		mail := integrations.NotifierFunc(func(_ context.Context, n *integrations.Notification) (*integrations.Result, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, n)
+			return &integrations.Result{Handle: "root-" + n.Language}, nil
+		})
+		w.fire(t, w.issue, t0, "", map[string]any{"id": rules.EmailNotify, "targetType": "IssueOwners", "fallthroughType": "AllMembers"})
+		run(t, w.worker(t, newFake(), Config{Email: mail}))
+		if len(got) != 2 {
+			t.Fatalf("%d mails, want one in Chinese and one in English", len(got))
+		}
+		byLang := map[string]*integrations.Notification{}
+		for _, n := range got {
+			byLang[n.Language] = n
+		}
+		zh, en := byLang["zh-CN"], byLang[""]
+		if zh == nil || zh.Target != w.alice.Email || zh.TimeZone != "Asia/Shanghai" {
+			t.Errorf("the Chinese mail %+v, want alice's alone in her zone", zh)
+		}
+		if en == nil || strings.Contains(en.Target, w.alice.Email) || !strings.Contains(en.Target, w.bob.Email) {
+			t.Errorf("the English mail goes to %q, want the others", en.Target)
 		}
 	})
 }

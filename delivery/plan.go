@@ -151,8 +151,27 @@ func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*s
 		if err != nil {
 			return nil, err
 		}
-		if len(to) > 0 {
-			add(nil, ProviderEmail, strings.Join(to, ","))
+		// One message per language and time zone of its readers (their
+		// user options); addresses of no user get the defaults.
+		opts, err := p.store.UserOptionsByEmail(ctx, to)
+		if err != nil {
+			return nil, err
+		}
+		groups := map[store.UserOptions][]string{}
+		var order []store.UserOptions
+		for _, addr := range to {
+			o := opts[strings.ToLower(strings.TrimSpace(addr))]
+			if _, ok := groups[o]; !ok {
+				order = append(order, o)
+			}
+			groups[o] = append(groups[o], addr)
+		}
+		for _, o := range order {
+			add(nil, ProviderEmail, strings.Join(groups[o], ","))
+			if o != (store.UserOptions{}) {
+				d := out[len(out)-1]
+				d.Options = withReaderOptions(d.Options, o)
+			}
 		}
 	}
 	if planErr != nil {
@@ -263,4 +282,23 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// withReaderOptions adds the readers' language and time zone to a
+// delivery's action JSON, for the built-in email, which has no
+// integration settings to take them from.
+func withReaderOptions(action string, o store.UserOptions) string {
+	m := map[string]any{}
+	_ = json.Unmarshal([]byte(action), &m)
+	if o.Language != "" {
+		m["language"] = o.Language
+	}
+	if o.Timezone != "" {
+		m["timezone"] = o.Timezone
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return action
+	}
+	return string(b)
 }

@@ -250,6 +250,11 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 		}
 		_ = json.Unmarshal([]byte(in.Config), &config) // validated when saved
 		note.Language, note.TimeZone = config.Language, config.TimeZone
+	} else {
+		// The built-in email: the readers' options, put with the action
+		// when the delivery was planned.
+		note.Language, _ = note.Options["language"].(string)
+		note.TimeZone, _ = note.Options["timezone"].(string)
 	}
 	actx, cancel := context.WithTimeoutCause(ctx, w.cfg.AttemptTimeout,
 		fmt.Errorf("%s: no answer within %s", d.Provider, w.cfg.AttemptTimeout))

@@ -94,6 +94,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("DELETE "+summariesPath+"{summary}/{$}", h.org(h.summaryDelete, alertsWrite...))
 	handle("POST "+summariesPath+"{summary}/send-now/{$}", h.org(h.summarySendNow, alertsWrite...))
 
+	handle("GET /api/0/users/{user}/{$}", h.user(h.userDetails))
+	handle("PUT /api/0/users/{user}/{$}", h.user(h.userUpdate))
 	handle("GET /api/0/users/{user}/notification-options/{$}", h.user(h.notificationOptions))
 	handle("PUT /api/0/users/{user}/notification-options/{$}", h.user(h.notificationOptionSet))
 
