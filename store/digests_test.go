@@ -190,3 +190,48 @@ func TestStore_DigestDurableOnce(t *testing.T) {
 		}
 	})
 }
+
+// A restart mid-timeline: the process that collected the records is gone
+// (its store closed); a new one on the same database delivers the digest,
+// once.
+func TestStore_DigestSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	for _, e := range storetest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := storetest.DatabaseURL(t, e)
+			first, err := store.Open(ctx, store.Options{DatabaseURL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := first.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			a := newTenant(t, first, "acme")
+			ids := digestIssues(t, first, a.project, 3)
+			for i, id := range ids {
+				addRecord(t, first, a.project, id, "#ops", t0.Add(time.Duration(i)*time.Minute))
+			}
+			if err := first.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			second, err := store.Open(ctx, store.Options{DatabaseURL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = second.Close() })
+			ds := claim(t, second, t0.Add(5*time.Minute))
+			if len(ds) != 1 || len(ds[0].Entries) != 3 {
+				t.Fatalf("after the restart %d digests (%v), want the one with 3 issues", len(ds), ds)
+			}
+			if err := second.DigestDone(ctx, ds[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if again := claim(t, second, t0.Add(time.Hour)); len(again) != 0 {
+				t.Errorf("%d digests after it was delivered", len(again))
+			}
+		})
+	}
+}
