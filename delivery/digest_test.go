@@ -2,10 +2,13 @@ package delivery
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/rules"
@@ -165,6 +168,60 @@ func TestWorker_EmailReadersLanguages(t *testing.T) {
 		}
 		if en == nil || strings.Contains(en.Target, w.alice.Email) || !strings.Contains(en.Target, w.bob.Email) {
 			t.Errorf("the English mail goes to %q, want the others", en.Target)
+		}
+	})
+}
+
+// Email deliveries carry the template overrides of their organization,
+// project or integration; a delivery whose notifier had to set an override
+// aside is delivered, and the integration shows why.
+func TestWorker_TemplateOverrides(t *testing.T) {
+	t.Parallel()
+	forEachEngine(t, func(t *testing.T, w *world) {
+		ctx := context.Background()
+		for _, tm := range []*store.MessageTemplate{
+			{OrganizationID: w.org.ID, Name: "email/notification.txt", Body: "org"},
+			{OrganizationID: w.org.ID, ProjectID: &w.project.ID, Name: "email/notification.txt", Body: "project"},
+			{OrganizationID: w.org.ID, Name: "email/notification.html", Body: "org html"},
+		} {
+			if _, err := w.st.TemplatePut(ctx, tm); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var mu sync.Mutex
+		var got []*integrations.Notification
+		rec := &integrations.Provider{Name: "email", Build: func(map[string]any, map[string]any) (integrations.Notifier, error) {
+			return integrations.NotifierFunc(func(_ context.Context, n *integrations.Notification) (*integrations.Result, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, n)
+				return &integrations.Result{Warning: "template email/notification.html does not work, the built-in one was used"}, nil
+			}), nil
+		}}
+		in := w.integration(t, w.org, "email", map[string]any{"to": []any{"oncall@example.com"}}, nil)
+		wk, err := New(Config{Now: w.clock.Now, BaseURL: "https://tocsin.example.com"}, w.st, w.box,
+			Registry{"email": rec}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.fire(t, w.issue, t0, "", notify(in, ""))
+		run(t, wk)
+		if len(got) != 1 {
+			t.Fatalf("%d mails, want 1", len(got))
+		}
+		if tm := got[0].Templates; tm["email/notification.txt"] != "project" || tm["email/notification.html"] != "org html" {
+			t.Errorf("templates %v, want the project's text and the organization's HTML", tm)
+		}
+		d := w.deliveryTo(t, in, "")
+		if d.Status != store.DeliveryDelivered || !strings.Contains(d.LastError, "does not work") {
+			t.Errorf("delivery %s with %q, want delivered with the warning", d.Status, d.LastError)
+		}
+		after, err := w.st.IntegrationGet(ctx, w.org.ID, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Status != store.IntegrationActive || !strings.Contains(after.StatusReason, "email/notification.html") {
+			t.Errorf("integration %s (%q), want active and showing the warning", after.Status, after.StatusReason)
 		}
 	})
 }

@@ -141,7 +141,17 @@ func (w *Worker) deliver(ctx context.Context, d *store.Delivery) {
 	switch {
 	case err == nil:
 		a.Outcome = store.OutcomeDelivered
-		if d.IntegrationID != nil {
+		if res != nil && res.Warning != "" {
+			// Delivered, but not as configured: say so in the log and on
+			// the integration.
+			a.Error = res.Warning
+			w.log.Warn("delivered with a warning", "delivery", d.ID, "warning", res.Warning)
+			if d.IntegrationID != nil {
+				if serr := w.store.IntegrationSetStatus(ctx, *d.IntegrationID, store.IntegrationActive, res.Warning); serr != nil {
+					w.log.Warn("recording the warning on the integration failed", "err", serr)
+				}
+			}
+		} else if d.IntegrationID != nil {
 			// A delivery that went through shows the integration works again.
 			if serr := w.store.IntegrationMarkHealthy(ctx, *d.IntegrationID); serr != nil {
 				w.log.Warn("marking integration healthy failed", "err", serr)
@@ -236,6 +246,13 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 	}
 	if d.Provider == ProviderEmail && d.IntegrationID != nil {
 		if note.Target, err = w.emailAddresses(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	if d.Provider == ProviderEmail {
+		// Overrides of the email templates for this organization, project
+		// or integration; a broken one falls back to the built-in.
+		if note.Templates, err = w.store.TemplatesFor(ctx, d.OrganizationID, d.ProjectID, d.IntegrationID); err != nil {
 			return nil, err
 		}
 	}

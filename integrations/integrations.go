@@ -74,6 +74,9 @@ type Notification struct {
 	Digest []DigestItem
 	// Summary is the report of a KindSummary notification.
 	Summary *Summary
+	// Templates are the overrides of the message templates that apply to
+	// this notification (by name, such as "email/notification.html").
+	Templates map[string]string
 	// Language is the target's language ("" or "en", "zh-CN"), from its
 	// integration's "language" setting.
 	Language string
@@ -189,6 +192,9 @@ type Result struct {
 	URL string
 	// Status is the HTTP status of the service's answer, 0 for SMTP.
 	Status int
+	// Warning is a problem that did not stop the delivery, for the
+	// integration to show (an override template that does not work).
+	Warning string
 }
 
 // Failure classification, made once at each service's edge (STYLE.md):

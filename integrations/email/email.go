@@ -80,7 +80,7 @@ func (e *Notifier) Notify(ctx context.Context, n *integrations.Notification) (*i
 	if err != nil {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
 	}
-	msg, root, err := e.message(n, to)
+	msg, root, warning, err := e.message(n, to)
 	if err != nil {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: fmt.Errorf("email: build message: %w", err)}
 	}
@@ -112,7 +112,7 @@ func (e *Notifier) Notify(ctx context.Context, n *integrations.Notification) (*i
 	if err != nil && !msg.IsDelivered() {
 		return nil, classify(ctx, fmt.Errorf("%s: %w", where, err))
 	}
-	return &integrations.Result{Handle: root}, nil
+	return &integrations.Result{Handle: root, Warning: warning}, nil
 }
 
 // clientOptions are what Notify adds to the server's settings: the TLS

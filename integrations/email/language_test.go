@@ -95,3 +95,41 @@ func TestNotifier_Notify_goldenDigestSummary(t *testing.T) {
 		}
 	}
 }
+
+// An override replaces a built-in template; one that fails when it runs
+// is set aside for the built-in, and the result says why.
+func TestNotifier_Notify_overrides(t *testing.T) {
+	t.Parallel()
+	e, f := setup(t, emailtest.Options{}, TLSNone, nil)
+	n := notification(integrations.KindAlert)
+	n.Templates = map[string]string{
+		"email/notification.txt":  "Custom: {{.Issue.Title}} ({{.Issue.Count}})\n",
+		"email/notification.html": "<p>{{.Issue.Nope}}</p>",
+	}
+	res, err := e.Notify(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, f.Messages()[0])
+	if !strings.HasPrefix(p.Text, "Custom: ValueError: bad \"input\" <script>alert(1)</script> (12)") {
+		t.Errorf("text part %q, want the override's", p.Text)
+	}
+	if !strings.Contains(p.HTML, "&lt;script&gt;") || !strings.Contains(p.HTML, "<!DOCTYPE html>") {
+		t.Errorf("the HTML part is not the built-in one after the override failed:\n%s", p.HTML)
+	}
+	if !strings.Contains(res.Warning, "email/notification.html") || !strings.Contains(res.Warning, "built-in") {
+		t.Errorf("warning %q, want the broken override named", res.Warning)
+	}
+	for name, body := range map[string]string{"email/notification.txt": "{{.Issue.Title}}", "email/digest.html": "<b>{{range .Digest}}{{.Issue.Title}}{{end}}</b>",
+		"email/summary.txt": "{{.Summary.Events}} {{$.T \"Events\"}}"} {
+		if err := CheckTemplate(name, body); err != nil {
+			t.Errorf("CheckTemplate(%s): %v", name, err)
+		}
+	}
+	for name, body := range map[string]string{"email/notification.txt": "{{.Issue.Nope}}", "email/notification.html": "{{ oops }}",
+		"email/other.txt": "x"} {
+		if err := CheckTemplate(name, body); err == nil {
+			t.Errorf("CheckTemplate(%s, %q) accepted", name, body)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package email
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -56,9 +55,8 @@ type view struct {
 	UnsubscribeURL string
 }
 
-// message builds the mail for n and returns it with the issue's thread
-// root Message-ID (without angle brackets).
-func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) (*mail.Msg, string, error) {
+// newView is what the templates see of n, its links checked.
+func newView(n *integrations.Notification) view {
 	loc := locale.For(n.Language)
 	v := view{
 		loc:            loc,
@@ -85,27 +83,42 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 		r.URL = webURL(r.URL)
 		v.Rule = &r
 	}
-	tt, ht := textTemplate, htmlTemplate
 	if n.Kind == integrations.KindSummary && n.Summary != nil {
-		tt, ht = summaryText, summaryHTML
 		sum := *n.Summary
 		sum.TopIssues, sum.NewTop = checkedLinks(sum.TopIssues), checkedLinks(sum.NewTop)
 		v.Summary = &sum
 	}
 	if n.Kind == integrations.KindDigest {
-		tt, ht = digestText, digestHTML
 		for _, it := range n.Digest {
 			it.Issue.URL = webURL(it.Issue.URL)
 			v.Digest = append(v.Digest, it)
 		}
 	}
-	var text, html bytes.Buffer
-	if err := tt.Execute(&text, v); err != nil {
-		return nil, "", err
+	return v
+}
+
+// message builds the mail for n and returns it with the issue's thread
+// root Message-ID (without angle brackets), and why an override of its
+// templates was not used ("" when none was broken).
+func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) (*mail.Msg, string, string, error) {
+	v := newView(n)
+	base := "notification"
+	tt, ht := textTemplate, htmlTemplate
+	switch {
+	case n.Kind == integrations.KindSummary && n.Summary != nil:
+		base, tt, ht = "summary", summaryText, summaryHTML
+	case n.Kind == integrations.KindDigest:
+		base, tt, ht = "digest", digestText, digestHTML
 	}
-	if err := ht.Execute(&html, v); err != nil {
-		return nil, "", err
+	text, warnText, err := render("email/"+base+".txt", tt, n.Templates, v)
+	if err != nil {
+		return nil, "", "", err
 	}
+	html, warnHTML, err := render("email/"+base+".html", ht, n.Templates, v)
+	if err != nil {
+		return nil, "", "", err
+	}
+	warning := strings.TrimSpace(warnText + " " + warnHTML)
 
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	m.FromMailAddress(e.from)
@@ -128,9 +141,9 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 	}
 	m.SetListUnsubscribe(unsubscribe...)
 
-	m.SetBodyString(mail.TypeTextPlain, text.String())
-	m.AddAlternativeString(mail.TypeTextHTML, html.String())
-	return m, root, nil
+	m.SetBodyString(mail.TypeTextPlain, text)
+	m.AddAlternativeString(mail.TypeTextHTML, html)
+	return m, root, warning, nil
 }
 
 // messageIDs threads one issue as one conversation. Every message gets
