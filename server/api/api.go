@@ -105,6 +105,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	handle("PUT /api/0/organizations/{org}/integrations/{integration}/{$}", h.org(h.integrationUpdate, integrationWrite...))
 	handle("DELETE /api/0/organizations/{org}/integrations/{integration}/{$}", h.org(h.integrationDelete, integrationWrite...))
 	handle("POST /api/0/organizations/{org}/integrations/{integration}/test/{$}", h.org(h.integrationTest, integrationWrite...))
+	templatesPath := "/api/0/organizations/{org}/templates/"
+	handle("GET "+templatesPath+"{$}", h.org(h.templateList, orgRead...))
+	handle("POST "+templatesPath+"preview/{$}", h.org(h.templatePreview, integrationWrite...))
+	handle("GET "+templatesPath+"{kind}/{file}/{$}", h.org(h.templateGet, orgRead...))
+	handle("PUT "+templatesPath+"{kind}/{file}/{$}", h.org(h.templatePut, integrationWrite...))
+	handle("DELETE "+templatesPath+"{kind}/{file}/{$}", h.org(h.templateDelete, integrationWrite...))
 	handle("GET /api/0/organizations/{org}/deliveries/{$}", h.org(h.deliveryList, orgRead...))
 	handle("GET /api/0/organizations/{org}/deliveries/{delivery}/{$}", h.org(h.deliveryGet, orgRead...))
 	handle("POST /api/0/organizations/{org}/deliveries/{delivery}/retry/{$}", h.org(h.deliveryRetry, integrationWrite...))
