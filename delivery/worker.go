@@ -524,7 +524,9 @@ func (w *Worker) summaryNotification(ctx context.Context, d *store.Delivery, not
 		return out
 	}
 	sum := &integrations.Summary{Name: opts.Name, From: rep.From, To: rep.To, Events: rep.Events, NewIssues: rep.NewIssues,
-		Regressions: rep.Regressions, Resolved: rep.Resolved, TopIssues: issues(rep.TopIssues), NewTop: issues(rep.NewTop)}
+		Regressions: rep.Regressions, Resolved: rep.Resolved, PrevEvents: rep.PrevEvents, PrevNewIssues: rep.PrevNewIssues,
+		PrevRegressions: rep.PrevRegressions, PrevResolved: rep.PrevResolved,
+		TopIssues: issues(rep.TopIssues), NewTop: issues(rep.NewTop)}
 	for _, dc := range rep.EventsByDay {
 		sum.EventsByDay = append(sum.EventsByDay, integrations.DayCount{Day: dc.Day, Events: dc.Events})
 	}

@@ -98,10 +98,12 @@ type Summary struct {
 	NewIssues   int64
 	Regressions int64
 	Resolved    int64
-	TopIssues   []SummaryIssue // most events in the period first
-	NewTop      []SummaryIssue // the period's new issues, most events first
-	EventsByDay []DayCount     // seven days, oldest first
-	Releases    []ReleaseHealth
+	// The figures of the period of the same length just before.
+	PrevEvents, PrevNewIssues, PrevRegressions, PrevResolved int64
+	TopIssues                                                []SummaryIssue // most events in the period first
+	NewTop                                                   []SummaryIssue // the period's new issues, most events first
+	EventsByDay                                              []DayCount     // seven days, oldest first
+	Releases                                                 []ReleaseHealth
 }
 
 // ReleaseHealth is a release's crash-free rate in a summary's period.

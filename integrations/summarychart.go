@@ -56,3 +56,35 @@ func (s *Summary) Chart(width int, lang string) string {
 	}
 	return b.String()
 }
+
+// Change is how a figure moved against the period before: "+25%", "-10%",
+// "±0%", or "" when there is nothing to compare with (an empty period
+// before).
+func Change(cur, prev int64) string {
+	if prev == 0 {
+		return ""
+	}
+	pct := (cur - prev) * 100 / prev
+	switch {
+	case pct > 0:
+		return "+" + strconv.FormatInt(pct, 10) + "%"
+	case pct < 0:
+		return strconv.FormatInt(pct, 10) + "%"
+	}
+	return "±0%"
+}
+
+// Figure is a summary figure with its change, "128 (+25%)".
+func Figure(cur, prev int64) string {
+	if c := Change(cur, prev); c != "" {
+		return strconv.FormatInt(cur, 10) + " (" + c + ")"
+	}
+	return strconv.FormatInt(cur, 10)
+}
+
+// EventsFigure and the other three are the summary's figures with their
+// changes, for templates.
+func (s *Summary) EventsFigure() string      { return Figure(s.Events, s.PrevEvents) }
+func (s *Summary) NewIssuesFigure() string   { return Figure(s.NewIssues, s.PrevNewIssues) }
+func (s *Summary) RegressionsFigure() string { return Figure(s.Regressions, s.PrevRegressions) }
+func (s *Summary) ResolvedFigure() string    { return Figure(s.Resolved, s.PrevResolved) }

@@ -153,6 +153,9 @@ type SummaryReport struct {
 	NewIssues   int64
 	Regressions int64
 	Resolved    int64
+	// The same figures for the period of the same length just before, to
+	// show what changed since the last summary.
+	PrevEvents, PrevNewIssues, PrevRegressions, PrevResolved int64
 	// TopIssues are the five issues with most events in the period.
 	TopIssues []SummaryIssue
 	// NewTop are the five new issues of the period with most events.
@@ -205,20 +208,28 @@ func (s *Store) SummaryReport(ctx context.Context, projectID int64, from, to tim
 		return nil
 	}
 	fm, tm := minuteOf(from), minuteOf(to)
-	if err := count("events", &r.Events, `SELECT COALESCE(SUM(c.count), 0) FROM issue_counts c JOIN issues i ON i.id = c.issue_id
-		WHERE i.project_id = $1 AND c.minute >= $2 AND c.minute < $3`, projectID, fm, tm); err != nil {
+	figures := func(from, to time.Time, events, newIssues, regressions, resolved *int64) error {
+		fm, tm := minuteOf(from), minuteOf(to)
+		if err := count("events", events, `SELECT COALESCE(SUM(c.count), 0) FROM issue_counts c JOIN issues i ON i.id = c.issue_id
+			WHERE i.project_id = $1 AND c.minute >= $2 AND c.minute < $3`, projectID, fm, tm); err != nil {
+			return err
+		}
+		if err := count("new issues", newIssues, `SELECT COUNT(*) FROM issues WHERE project_id = $1
+			AND first_seen >= $2 AND first_seen < $3`, projectID, from.UTC(), to.UTC()); err != nil {
+			return err
+		}
+		if err := count("regressions", regressions, `SELECT COUNT(*) FROM activities WHERE project_id = $1
+			AND kind = 'set_regression' AND date_created >= $2 AND date_created < $3`, projectID, from.UTC(), to.UTC()); err != nil {
+			return err
+		}
+		return count("resolutions", resolved, `SELECT COUNT(DISTINCT issue_id) FROM activities WHERE project_id = $1
+			AND kind = 'set_resolved' AND date_created >= $2 AND date_created < $3`, projectID, from.UTC(), to.UTC())
+	}
+	if err := figures(r.From, r.To, &r.Events, &r.NewIssues, &r.Regressions, &r.Resolved); err != nil {
 		return nil, err
 	}
-	if err := count("new issues", &r.NewIssues, `SELECT COUNT(*) FROM issues WHERE project_id = $1
-		AND first_seen >= $2 AND first_seen < $3`, projectID, r.From, r.To); err != nil {
-		return nil, err
-	}
-	if err := count("regressions", &r.Regressions, `SELECT COUNT(*) FROM activities WHERE project_id = $1
-		AND kind = 'set_regression' AND date_created >= $2 AND date_created < $3`, projectID, r.From, r.To); err != nil {
-		return nil, err
-	}
-	if err := count("resolutions", &r.Resolved, `SELECT COUNT(DISTINCT issue_id) FROM activities WHERE project_id = $1
-		AND kind = 'set_resolved' AND date_created >= $2 AND date_created < $3`, projectID, r.From, r.To); err != nil {
+	prev := r.From.Add(-r.To.Sub(r.From))
+	if err := figures(prev, r.From, &r.PrevEvents, &r.PrevNewIssues, &r.PrevRegressions, &r.PrevResolved); err != nil {
 		return nil, err
 	}
 	top := func(extra string, more ...any) ([]SummaryIssue, error) {

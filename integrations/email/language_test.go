@@ -63,7 +63,7 @@ func TestNotifier_Notify_goldenDigestSummary(t *testing.T) {
 			Target: "ops@example.com", TimeZone: "Asia/Shanghai",
 			Issue: integrations.Issue{Project: integrations.Project{Slug: "backend", Name: "Backend"}},
 			Summary: &integrations.Summary{Name: "Morning report", From: day.Add(-24 * time.Hour), To: day, Events: 128,
-				NewIssues: 2, Regressions: 1, Resolved: 3,
+				NewIssues: 2, Regressions: 1, Resolved: 3, PrevEvents: 100, PrevNewIssues: 4,
 				TopIssues: []integrations.SummaryIssue{{ShortID: "BACKEND-1A", Title: "ZeroDivisionError: division by zero",
 					URL: "https://tocsin.example.com/organizations/acme/issues/42/", Events: 120, Users: 7}},
 				NewTop: []integrations.SummaryIssue{{ShortID: "BACKEND-1B", Title: "KeyError: 'sku'",

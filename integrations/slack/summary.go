@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/slack-go/slack"
 
@@ -22,11 +21,9 @@ func summaryMessage(n *integrations.Notification) message {
 		slackDate(s.From), slackDate(s.To))
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
 	var fields []*slack.TextBlockObject
-	for _, f := range []struct {
-		name string
-		n    int64
-	}{{loc.T("Events"), s.Events}, {loc.T("NewIssues"), s.NewIssues}, {loc.T("Regressions"), s.Regressions}, {loc.T("Resolved"), s.Resolved}} {
-		fields = append(fields, mrkdwn("*"+f.name+"*\n"+strconv.FormatInt(f.n, 10)))
+	for _, f := range [][2]string{{loc.T("Events"), s.EventsFigure()}, {loc.T("NewIssues"), s.NewIssuesFigure()},
+		{loc.T("Regressions"), s.RegressionsFigure()}, {loc.T("Resolved"), s.ResolvedFigure()}} {
+		fields = append(fields, mrkdwn("*"+f[0]+"*\n"+f[1]))
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	if len(s.EventsByDay) > 0 {
