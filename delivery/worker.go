@@ -418,7 +418,7 @@ func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrat
 	issueURL := note.Issue.URL
 	if d.EventID != "" {
 		if se, err := w.store.EventGet(ctx, org.ID, proj.ID, d.EventID); err == nil {
-			note.Event = eventSummary(se, issueURL)
+			note.Event = EventSummary(se, issueURL)
 		}
 	}
 	if d.RuleID != nil {
@@ -561,7 +561,10 @@ func kindOf(activity string) string {
 	return integrations.KindAlert
 }
 
-func eventSummary(se *store.StoredEvent, issueURL string) *integrations.Event {
+// EventSummary is what a notification shows of a stored event: message,
+// environment, release, tags and the last ten frames of its stack; nil
+// when the event does not read. The API's template preview uses it too.
+func EventSummary(se *store.StoredEvent, issueURL string) *integrations.Event {
 	ev, err := event.ParseStored(se.JSON)
 	if err != nil {
 		return nil

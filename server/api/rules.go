@@ -29,21 +29,30 @@ var (
 // rule resolves the {project} and {rule} path values inside the
 // organization; a rule of another project or organization is 404.
 func (h *Handler) rule(w http.ResponseWriter, r *http.Request, or *orgRequest) (*store.Project, *store.Rule, bool) {
+	return projectChild(h, w, r, or, "rule", h.store.RuleGet)
+}
+
+// projectChild resolves the {project} path value and the numeric id in
+// path value key, and gets that object of the project with get; anything
+// of another project or organization, or a malformed id, is 404.
+func projectChild[T any](h *Handler, w http.ResponseWriter, r *http.Request, or *orgRequest, key string,
+	get func(ctx context.Context, orgID, projectID, id int64) (T, error)) (*store.Project, T, bool) {
+	var zero T
 	p, ok := h.project(w, r, or)
 	if !ok {
-		return nil, nil, false
+		return nil, zero, false
 	}
-	ruleID, err := strconv.ParseInt(r.PathValue("rule"), 10, 64)
-	if err != nil || ruleID <= 0 {
+	n, err := strconv.ParseInt(r.PathValue(key), 10, 64)
+	if err != nil || n <= 0 {
 		writeError(w, http.StatusNotFound, "The requested resource does not exist")
-		return nil, nil, false
+		return nil, zero, false
 	}
-	sr, err := h.store.RuleGet(r.Context(), or.org.ID, p.ID, ruleID)
+	v, err := get(r.Context(), or.org.ID, p.ID, n)
 	if err != nil {
 		h.fail(w, r, err, "")
-		return nil, nil, false
+		return nil, zero, false
 	}
-	return p, sr, true
+	return p, v, true
 }
 
 func (h *Handler) ruleList(w http.ResponseWriter, r *http.Request, or *orgRequest) {

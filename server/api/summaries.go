@@ -73,21 +73,7 @@ type summaryRequest struct {
 // summary resolves the {project} and {summary} path values inside the
 // organization; a summary of another project or organization is 404.
 func (h *Handler) summary(w http.ResponseWriter, r *http.Request, or *orgRequest) (*store.Project, *store.Summary, bool) {
-	p, ok := h.project(w, r, or)
-	if !ok {
-		return nil, nil, false
-	}
-	smID, err := strconv.ParseInt(r.PathValue("summary"), 10, 64)
-	if err != nil || smID <= 0 {
-		writeError(w, http.StatusNotFound, "The requested resource does not exist")
-		return nil, nil, false
-	}
-	sm, err := h.store.SummaryGet(r.Context(), or.org.ID, p.ID, smID)
-	if err != nil {
-		h.fail(w, r, err, "")
-		return nil, nil, false
-	}
-	return p, sm, true
+	return projectChild(h, w, r, or, "summary", h.store.SummaryGet)
 }
 
 func (h *Handler) summaryList(w http.ResponseWriter, r *http.Request, or *orgRequest) {

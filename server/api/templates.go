@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tocsin/tocsin/event"
+	"github.com/tocsin/tocsin/delivery"
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/email"
 	"github.com/tocsin/tocsin/store"
@@ -348,39 +348,8 @@ func (h *Handler) previewNotification(r *http.Request, or *orgRequest, is *store
 			return nil, err
 		}
 		if se != nil {
-			n.Event = previewEvent(se, issueURL)
+			n.Event = delivery.EventSummary(se, issueURL)
 		}
 	}
 	return n, nil
-}
-
-// previewEvent is what an alert shows of its event, as the delivery worker
-// summarizes it.
-func previewEvent(se *store.StoredEvent, issueURL string) *integrations.Event {
-	ev, err := event.ParseStored(se.JSON)
-	if err != nil {
-		return nil
-	}
-	out := &integrations.Event{ID: se.EventID, Message: ev.Message, Environment: ev.Environment, Release: ev.Release,
-		Timestamp: ev.Timestamp, URL: issueURL + "events/" + se.EventID + "/"}
-	if out.Message == "" {
-		out.Message = ev.Title()
-	}
-	for _, t := range ev.IndexTags() {
-		out.Tags = append(out.Tags, [2]string{t.Key, t.Value})
-	}
-	if n := len(ev.Exceptions); n > 0 && ev.Exceptions[n-1].Stacktrace != nil {
-		frames := ev.Exceptions[n-1].Stacktrace.Frames
-		if len(frames) > 10 {
-			frames = frames[len(frames)-10:]
-		}
-		for _, f := range frames {
-			loc := f.Module
-			if loc == "" {
-				loc = f.Filename
-			}
-			out.Stacktrace = append(out.Stacktrace, fmt.Sprintf("%s in %s at line %d", loc, f.Function, f.Lineno))
-		}
-	}
-	return out
 }
