@@ -16,7 +16,7 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require github.com/nicksnyder/go-i18n/v2 v2.7.0 // indirect
+require github.com/nicksnyder/go-i18n/v2 v2.7.0
 
 require (
 	github.com/adlio/trello v1.12.0
@@ -50,7 +50,7 @@ require (
 	go.uber.org/multierr v1.11.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/text v0.44.0 // indirect
+	golang.org/x/text v0.44.0
 	golang.org/x/time v0.0.0-20200630173020-3af7569d3a1e // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	modernc.org/libc v1.80.2 // indirect
