@@ -201,27 +201,36 @@ func addError(fe rules.FieldErrors, field, format string, args ...any) {
 	fe[field] = append(fe[field], fmt.Sprintf(format, args...))
 }
 
+// readString reads a string field of a request body into dst: absent
+// leaves dst (or, when required, records "This field is required."), null
+// gives "" when nullable, anything but a string is recorded in fe.
+func readString(fe rules.FieldErrors, field string, raw json.RawMessage, nullable, required bool, dst *string) {
+	if raw == nil {
+		if required {
+			addError(fe, field, "This field is required.")
+		}
+		return
+	}
+	if isNull(raw) {
+		if nullable {
+			*dst = ""
+		} else {
+			addError(fe, field, "This field may not be null.")
+		}
+		return
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		addError(fe, field, "Not a valid string.")
+		return
+	}
+	*dst = s
+}
+
 // apply copies the request's fields onto the rule, recording wrong types.
 func (req *ruleRequest) apply(r *rules.Rule, fe rules.FieldErrors) {
-	// str reads a string field; null gives "" when nullable.
 	str := func(field string, raw json.RawMessage, nullable bool, dst *string) {
-		if raw == nil {
-			return
-		}
-		if isNull(raw) {
-			if nullable {
-				*dst = ""
-			} else {
-				addError(fe, field, "This field may not be null.")
-			}
-			return
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			addError(fe, field, "Not a valid string.")
-			return
-		}
-		*dst = s
+		readString(fe, field, raw, nullable, false, dst)
 	}
 	str("name", req.Name, false, &r.Name)
 	str("environment", req.Environment, true, &r.Environment)

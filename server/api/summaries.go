@@ -192,28 +192,8 @@ func (h *Handler) checkSummary(w http.ResponseWriter, r *http.Request, or *orgRe
 	fe := rules.FieldErrors{}
 	oldSchedule, oldTimezone := sm.Schedule, sm.Timezone
 
-	// str reads a string field; null gives "" when nullable.
 	str := func(field string, raw json.RawMessage, nullable bool, dst *string) {
-		if raw == nil {
-			if create && !nullable {
-				addError(fe, field, "This field is required.")
-			}
-			return
-		}
-		if isNull(raw) {
-			if nullable {
-				*dst = ""
-			} else {
-				addError(fe, field, "This field may not be null.")
-			}
-			return
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			addError(fe, field, "Not a valid string.")
-			return
-		}
-		*dst = s
+		readString(fe, field, raw, nullable, create && !nullable, dst)
 	}
 	str("name", req.Name, false, &sm.Name)
 	str("schedule", req.Schedule, false, &sm.Schedule)
