@@ -98,13 +98,20 @@ func NewEngine(st *store.Store, log *slog.Logger, reg prometheus.Registerer, now
 // the store fails, so that the entries are handed out again; a rule that
 // cannot be evaluated is recorded as failing and the others still run.
 func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEntry) error {
+	// Each project's rules are looked up once per batch: their version is
+	// one read, and a batch holds many activities of a few projects.
+	byProject := map[int64]cachedRules{}
 	for _, en := range entries {
 		if en.Kind == store.ActivityStatus {
 			continue // people changing an issue do not trigger issue alerts
 		}
-		cr, err := e.projectRules(ctx, en.ProjectID)
-		if err != nil {
-			return err
+		cr, ok := byProject[en.ProjectID]
+		if !ok {
+			var err error
+			if cr, err = e.projectRules(ctx, en.ProjectID); err != nil {
+				return err
+			}
+			byProject[en.ProjectID] = cr
 		}
 		if !slices.ContainsFunc(cr.rules, func(r *Rule) bool { return r.mayFire(en.Kind) }) {
 			// Most activities are plain events, and most projects' rules
@@ -122,7 +129,7 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 		if en.EventRowID != nil {
 			act.EventRowID = *en.EventRowID
 		}
-		if err := e.Evaluate(ctx, act); err != nil {
+		if err := e.evaluate(ctx, act, cr); err != nil {
 			return err
 		}
 	}
@@ -135,6 +142,11 @@ func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
 	if err != nil {
 		return err
 	}
+	return e.evaluate(ctx, act, cr)
+}
+
+// evaluate runs the rules cr on one activity.
+func (e *Engine) evaluate(ctx context.Context, act *Activity, cr cachedRules) error {
 	rules := cr.rules
 	if len(rules) == 0 {
 		return nil
@@ -538,7 +550,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			if is.Status != store.StatusUnresolved {
 				continue // resolved and ignored issues do not alert on volume
 			}
-			if err := e.Evaluate(ctx, &Activity{Kind: kindSweep, Issue: is, Now: now}); err != nil {
+			if err := e.evaluate(ctx, &Activity{Kind: kindSweep, Issue: is, Now: now}, cr); err != nil {
 				return err
 			}
 		}
