@@ -236,7 +236,16 @@ func (w *Worker) destination(d *store.Delivery) string {
 
 // attempt builds the notification and calls the integration's notifier.
 func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.Result, error) {
-	n, err := w.notifier(ctx, d)
+	// The integration is read once per attempt: its notifier, its email
+	// recipients and its language all come from it.
+	var in *store.Integration
+	if d.IntegrationID != nil {
+		var err error
+		if in, err = w.store.IntegrationGet(ctx, d.OrganizationID, *d.IntegrationID); err != nil {
+			return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+		}
+	}
+	n, err := w.notifier(in)
 	if err != nil {
 		return nil, err
 	}
@@ -244,8 +253,8 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 	if err != nil {
 		return nil, err
 	}
-	if d.Provider == ProviderEmail && d.IntegrationID != nil {
-		if note.Target, err = w.emailAddresses(ctx, d); err != nil {
+	if d.Provider == ProviderEmail && in != nil {
+		if note.Target, err = w.emailAddresses(ctx, d, in); err != nil {
 			return nil, err
 		}
 	}
@@ -256,11 +265,7 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 			return nil, err
 		}
 	}
-	if d.IntegrationID != nil {
-		in, err := w.store.IntegrationGet(ctx, d.OrganizationID, *d.IntegrationID)
-		if err != nil {
-			return nil, err
-		}
+	if in != nil {
 		var config struct {
 			Language string `json:"language"`
 			TimeZone string `json:"timezone"`
@@ -279,18 +284,15 @@ func (w *Worker) attempt(ctx context.Context, d *store.Delivery) (*integrations.
 	return n.Notify(actx, note)
 }
 
-// notifier returns the integration's notifier, built once per settings change.
-func (w *Worker) notifier(ctx context.Context, d *store.Delivery) (integrations.Notifier, error) {
-	if d.IntegrationID == nil {
+// notifier returns the integration's notifier, built once per settings
+// change; the built-in email's when in is nil.
+func (w *Worker) notifier(in *store.Integration) (integrations.Notifier, error) {
+	if in == nil {
 		if w.cfg.Email == nil {
 			return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
 				Err: errors.New("email: TOCSIN_SMTP_URL is not set")}
 		}
 		return w.cfg.Email, nil
-	}
-	in, err := w.store.IntegrationGet(ctx, d.OrganizationID, *d.IntegrationID)
-	if err != nil {
-		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
 	}
 	w.mu.Lock()
 	c, ok := w.notifiers[in.ID]
@@ -412,9 +414,7 @@ func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrat
 	if err != nil {
 		return nil, err
 	}
-	if note.Issue, err = w.issueSummary(ctx, is); err != nil {
-		return nil, err
-	}
+	note.Issue = IssueSummary(w.cfg.BaseURL, org.Slug, proj, is)
 	issueURL := note.Issue.URL
 	if d.EventID != "" {
 		if se, err := w.store.EventGet(ctx, org.ID, proj.ID, d.EventID); err == nil {
@@ -447,19 +447,16 @@ func (w *Worker) notification(ctx context.Context, d *store.Delivery) (*integrat
 	return note, nil
 }
 
-// issueSummary is what notifications show of an issue.
-func (w *Worker) issueSummary(ctx context.Context, is *store.Issue) (integrations.Issue, error) {
-	org, proj, err := w.store.ProjectOfIssue(ctx, is.ID)
-	if err != nil {
-		return integrations.Issue{}, err
-	}
-	issueURL := strings.TrimRight(w.cfg.BaseURL, "/") + "/organizations/" + org.Slug + "/issues/" + strconv.FormatInt(is.ID, 10) + "/"
+// IssueSummary is what notifications show of an issue of the project,
+// linked under baseURL. The API's template preview uses it too.
+func IssueSummary(baseURL, orgSlug string, proj *store.Project, is *store.Issue) integrations.Issue {
+	issueURL := strings.TrimRight(baseURL, "/") + "/organizations/" + orgSlug + "/issues/" + strconv.FormatInt(is.ID, 10) + "/"
 	return integrations.Issue{ID: is.ID, ShortID: store.ShortID(proj.Slug, is.ShortID), Title: is.Title,
 		Culprit: is.Culprit, Level: is.Level, Status: is.Status, Substatus: is.Substatus, Platform: is.Platform,
 		Count: is.TimesSeen, UserCount: is.UserCount, FirstSeen: is.FirstSeen, LastSeen: is.LastSeen,
 		FirstRelease: is.FirstRelease, LastRelease: is.LastRelease,
-		Project: integrations.Project{ID: proj.ID, Slug: proj.Slug, Name: proj.Name}, Organization: org.Slug,
-		URL: issueURL}, nil
+		Project: integrations.Project{ID: proj.ID, Slug: proj.Slug, Name: proj.Name}, Organization: orgSlug,
+		URL: issueURL}
 }
 
 // digestNotification reads a digest delivery's issues as they are now;
@@ -478,11 +475,12 @@ func (w *Worker) digestNotification(ctx context.Context, d *store.Delivery, note
 		if err != nil {
 			return nil, err
 		}
-		summary, err := w.issueSummary(ctx, is)
+		org, proj, err := w.store.ProjectOfIssue(ctx, is.ID)
 		if err != nil {
 			return nil, err
 		}
-		note.Digest = append(note.Digest, integrations.DigestItem{Issue: summary, Alerts: di.Alerts, Reason: di.Reason})
+		note.Digest = append(note.Digest, integrations.DigestItem{Issue: IssueSummary(w.cfg.BaseURL, org.Slug, proj, is),
+			Alerts: di.Alerts, Reason: di.Reason})
 	}
 	if len(note.Digest) == 0 {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: errors.New("the digest's issues were deleted")}
@@ -600,15 +598,11 @@ func EventSummary(se *store.StoredEvent, issueURL string) *integrations.Event {
 // emailAddresses resolves an email integration's recipients: the rule's
 // target or the integration's "to", where "user:EMAIL" names a member and
 // "team:SLUG" a team's members (INTERFACES.md), and plain addresses stay.
-func (w *Worker) emailAddresses(ctx context.Context, d *store.Delivery) (string, error) {
+func (w *Worker) emailAddresses(ctx context.Context, d *store.Delivery, in *store.Integration) (string, error) {
 	var entries []string
 	if d.Target != "" {
 		entries = strings.Split(d.Target, ",")
 	} else {
-		in, err := w.store.IntegrationGet(ctx, d.OrganizationID, *d.IntegrationID)
-		if err != nil {
-			return "", err
-		}
 		var cfg struct {
 			To []string `json:"to"`
 		}

@@ -323,13 +323,8 @@ func (h *Handler) previewNotification(r *http.Request, or *orgRequest, is *store
 	if err != nil {
 		return nil, err
 	}
-	issueURL := h.baseURL + "/organizations/" + or.org.Slug + "/issues/" + id(is.ID) + "/"
-	issue := integrations.Issue{ID: is.ID, ShortID: store.ShortID(p.Slug, is.ShortID), Title: is.Title,
-		Culprit: is.Culprit, Level: is.Level, Status: is.Status, Substatus: is.Substatus, Platform: is.Platform,
-		Count: is.TimesSeen, UserCount: is.UserCount, FirstSeen: is.FirstSeen, LastSeen: is.LastSeen,
-		FirstRelease: is.FirstRelease, LastRelease: is.LastRelease,
-		Project: integrations.Project{ID: p.ID, Slug: p.Slug, Name: p.Name}, Organization: or.org.Slug,
-		URL: issueURL}
+	issue := delivery.IssueSummary(h.baseURL, or.org.Slug, p, is)
+	issueURL := issue.URL
 	now := time.Now().UTC()
 	n := &integrations.Notification{Kind: integrations.KindAlert, IdempotencyKey: "preview", Issue: issue, At: now}
 	switch {
