@@ -164,8 +164,20 @@ func openTimeline(ctx context.Context, q querier, engine Engine, r *DigestRecord
 // Several workers may claim at once; each timeline goes to one.
 func (s *Store) DigestsClaim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*DigestTimeline, error) {
 	now = now.UTC()
+	// The worker asks every second and is almost always told "none": a
+	// read answers that without taking the write lock (SQLite's writer is
+	// ingest's).
+	var one int
+	err := s.r.queryRow(ctx, `SELECT 1 FROM digest_timelines WHERE (state = 'open' AND due <= $1)
+		OR (state = 'claimed' AND claimed_until < $1) LIMIT 1`, now).Scan(&one)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("claim digests: %w", err)
+	}
 	var out []*DigestTimeline
-	err := s.tx(ctx, func(q querier) error {
+	err = s.tx(ctx, func(q querier) error {
 		out = out[:0]
 		lock := ""
 		if s.engine == Postgres {
