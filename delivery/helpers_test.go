@@ -277,18 +277,6 @@ func (w *world) deliveries(t *testing.T, org *store.Organization) []*store.Deliv
 	return ds
 }
 
-// delivery returns one delivery of acme by id.
-func (w *world) delivery(t *testing.T, id int64) *store.Delivery {
-	t.Helper()
-	for _, d := range w.deliveries(t, w.org) {
-		if d.ID == id {
-			return d
-		}
-	}
-	t.Fatalf("delivery %d is not in the log", id)
-	return nil
-}
-
 // attemptRow is a row of delivery_attempts.
 type attemptRow struct {
 	Outcome, Reason, Error string

@@ -51,11 +51,10 @@ type field struct {
 
 // spec describes one kind of node.
 type spec struct {
-	ID      string
-	Kind    string
-	Label   string
-	Fields  []field
-	aliases []string
+	ID     string
+	Kind   string
+	Label  string
+	Fields []field
 	// needsEvent: evaluating it reads the triggering event.
 	needsEvent bool
 }

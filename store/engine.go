@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -267,17 +266,6 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// isBusy reports whether err is SQLite's "database is locked", which a
-// retry resolves once the other writer commits.
-func isBusy(err error) bool {
-	var liteErr *sqlite.Error
-	if errors.As(err, &liteErr) {
-		code := liteErr.Code() & 0xff
-		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
-	}
-	return false
-}
-
 // isNoRows reports whether err is a query's missing row, on either engine
 // (pgx's ErrNoRows wraps sql.ErrNoRows).
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
@@ -301,6 +289,3 @@ func placeholders(from, n int) string {
 	}
 	return b.String()
 }
-
-// pgPool is the part of pgxpool.Pool the store uses; named so Store can hold it.
-type pgPool = pgxpool.Pool

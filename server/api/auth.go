@@ -21,10 +21,6 @@ type orgRequest struct {
 	member *store.Member
 }
 
-// scopes are the principal's effective scopes in the organization: the
-// token's, limited by the member's role.
-func (o *orgRequest) scopes() []string { return store.EffectiveScopes(o.token.Scopes, o.member.Role) }
-
 // can reports whether the request may use any of the scopes.
 func (o *orgRequest) can(anyOf ...string) bool {
 	return store.Grants(o.token.Scopes, o.member.Role, anyOf...)
