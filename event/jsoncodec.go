@@ -45,6 +45,9 @@ type decoder struct {
 	text string // data as a string, for values that are its substrings
 	pos  int
 	buf  []byte // scratch for strings with escapes
+	// skip, when set, names object members to pass over instead of
+	// decoding (by the object's depth, 1 for the top level, and the key).
+	skip func(depth int, key string) bool
 }
 
 func (d *decoder) syntax(context string) error {
@@ -100,6 +103,50 @@ func (d *decoder) value(depth int) (any, error) {
 	return nil, d.syntax("looking for beginning of value")
 }
 
+// skipValue passes over one value without building it. It checks only
+// what it must to find the value's end (brackets and strings), which is
+// enough for the JSON Tocsin wrote itself, the only input it is used on.
+func (d *decoder) skipValue() error {
+	nesting := 0
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			for d.pos < len(d.data) && d.data[d.pos] != '"' {
+				if d.data[d.pos] == '\\' {
+					d.pos++
+				}
+				d.pos++
+			}
+			if d.pos >= len(d.data) {
+				return d.syntax("in string literal")
+			}
+			d.pos++
+		case c == '{' || c == '[':
+			nesting++
+			d.pos++
+		case c == '}' || c == ']':
+			if nesting == 0 {
+				return nil // a number or literal ended with its object or array
+			}
+			nesting--
+			d.pos++
+		case c == ',' && nesting == 0:
+			return nil
+		default:
+			d.pos++
+		}
+		if nesting == 0 && (c == '"' || c == '}' || c == ']') {
+			return nil
+		}
+	}
+	if nesting > 0 {
+		return d.syntax("in skipped value")
+	}
+	return nil
+}
+
 func (d *decoder) literal(word string) error {
 	for i := 0; i < len(word); i++ {
 		if d.pos >= len(d.data) || d.data[d.pos] != word[i] {
@@ -135,11 +182,17 @@ func (d *decoder) object(depth int) (any, error) {
 		}
 		d.pos++
 		d.skipSpace()
-		v, err := d.value(depth)
-		if err != nil {
-			return nil, err
+		if d.skip != nil && d.skip(depth, k) {
+			if err := d.skipValue(); err != nil {
+				return nil, err
+			}
+		} else {
+			v, err := d.value(depth)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
 		}
-		m[k] = v
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.syntax("after object key:value pair")

@@ -78,6 +78,46 @@ func ParseStored(data []byte) (*Event, error) {
 	return ev, nil
 }
 
+// ParseStoredForRules reads a stored event as ParseStored does, but passes
+// over the parts that no rule filter or tag reads: breadcrumbs, extra data,
+// modules, debug images, spans, and the variables and source lines around
+// each frame. They are most of a typical event's bytes, and the engine
+// reads an event for nearly every activity. The Event's Data lacks them.
+func ParseStoredForRules(data []byte) (*Event, error) {
+	d := decoder{data: data, text: string(data), skip: skipForRules}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		return nil, errors.New("stored event is not a JSON object")
+	}
+	v, err := d.value(0)
+	if err != nil {
+		return nil, fmt.Errorf("stored event is not valid JSON: %w", err)
+	}
+	ev := &Event{Data: v.(map[string]any)}
+	extract(ev)
+	return ev, nil
+}
+
+// skipForRules names the members ParseStoredForRules passes over: at the
+// top level, and in frames (which are objects at depth 4 or more: a
+// stacktrace's frames, an exception's or a thread's).
+func skipForRules(depth int, key string) bool {
+	switch depth {
+	case 1:
+		switch key {
+		case "breadcrumbs", "extra", "modules", "debug_meta", "spans", "measurements", "_meta":
+			return true
+		}
+	case 2, 3:
+	default:
+		switch key {
+		case "vars", "pre_context", "post_context":
+			return true
+		}
+	}
+	return false
+}
+
 // FromData normalizes and scrubs an already decoded payload in place and
 // reads the typed fields from it.
 func FromData(m map[string]any, opts ParseOptions) (*Event, error) {

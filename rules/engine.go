@@ -101,6 +101,9 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 	// Each project's rules are looked up once per batch: their version is
 	// one read, and a batch holds many activities of a few projects.
 	byProject := map[int64]cachedRules{}
+	var due []*store.OutboxEntry
+	var issueIDs []int64
+	seen := map[int64]bool{}
 	for _, en := range entries {
 		if en.Kind == store.ActivityStatus {
 			continue // people changing an issue do not trigger issue alerts
@@ -118,18 +121,31 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 			// watch for new issues and regressions: skip the reads.
 			continue
 		}
-		is, err := e.store.IssueByID(ctx, en.IssueID)
-		if errors.Is(err, store.ErrNotFound) {
+		due = append(due, en)
+		if !seen[en.IssueID] {
+			seen[en.IssueID] = true
+			issueIDs = append(issueIDs, en.IssueID)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	// The batch's issues are read once, as they are now: the counts an
+	// activity's rules read are the current ones too.
+	issues, err := e.store.IssuesByIDs(ctx, issueIDs)
+	if err != nil {
+		return err
+	}
+	for _, en := range due {
+		is := issues[en.IssueID]
+		if is == nil {
 			continue // deleted since
 		}
-		if err != nil {
-			return err
-		}
-		act := &Activity{Kind: en.Kind, Issue: is, Now: en.DateCreated}
+		act := &Activity{Kind: en.Kind, Issue: is, Now: en.DateCreated, Event: en.Event}
 		if en.EventRowID != nil {
 			act.EventRowID = *en.EventRowID
 		}
-		if err := e.evaluate(ctx, act, cr); err != nil {
+		if err := e.evaluate(ctx, act, byProject[en.ProjectID]); err != nil {
 			return err
 		}
 	}
@@ -159,6 +175,9 @@ func (e *Engine) evaluate(ctx context.Context, act *Activity, cr cachedRules) er
 		return err
 	}
 	loaded := &loadedEvent{}
+	if act.Event != nil && act.EventRowID != 0 {
+		loaded.ev, loaded.id, loaded.done = act.Event, act.Event.ID, true
+	}
 	var firings []*store.RuleFiring
 	for _, r := range rules {
 		if act.Kind == kindSweep && !r.countsVolume() {

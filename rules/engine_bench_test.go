@@ -230,7 +230,9 @@ func BenchmarkIngestRules(b *testing.B) {
 			}
 			log := slog.New(slog.DiscardHandler)
 			reg := prometheus.NewRegistry()
-			srv, err := server.New(server.Config{Addr: "127.0.0.1:0", BaseURL: "http://tocsin.bench", Role: server.RoleAll, Version: "bench"}, st, reg, log)
+			local := worker.NewLocal(worker.DefaultLocalCapacity)
+			srv, err := server.New(server.Config{Addr: "127.0.0.1:0", BaseURL: "http://tocsin.bench", Role: server.RoleAll,
+				Version: "bench", Handoff: local}, st, reg, log)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -241,7 +243,7 @@ func BenchmarkIngestRules(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			wk, err := worker.New(worker.Config{Role: "all", Version: "bench", Handlers: []worker.ActivityHandler{engine},
+			wk, err := worker.New(worker.Config{Role: "all", Version: "bench", Local: local, Handlers: []worker.ActivityHandler{engine},
 				Periodic: []worker.Periodic{{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep}}}, st, log, reg)
 			if err != nil {
 				b.Fatal(err)
@@ -282,8 +284,35 @@ func BenchmarkIngestRules(b *testing.B) {
 			b.ReportMetric(float64(cpu1-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/event")
 			b.ReportMetric(float64(cpu2-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/event-evaluated")
 			b.ReportMetric(drain.Seconds(), "drain-s")
+			b.ReportMetric(localShare(b, reg), "local-%")
 		})
 	}
+}
+
+// localShare is the percentage of activities the worker took from ingest
+// in memory rather than from the outbox.
+func localShare(b *testing.B, reg *prometheus.Registry) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	by := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "tocsin_worker_activities_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "source" {
+					by[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if total := by["local"] + by["outbox"]; total > 0 {
+		return 100 * by["local"] / total
+	}
+	return 0
 }
 
 // cpuTime is the CPU time the process has used, user and system.

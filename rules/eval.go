@@ -19,7 +19,11 @@ type Activity struct {
 	Issue *store.Issue
 	// EventRowID is the triggering event; 0 when there is none (a sweep).
 	EventRowID int64
-	Now        time.Time
+	// Event is that event when the caller has it parsed already (ingest
+	// in the same process); nil means the engine reads it when a rule
+	// needs it.
+	Event *event.Event
+	Now   time.Time
 }
 
 // kindSweep marks the periodic evaluation of frequency conditions.
@@ -66,7 +70,7 @@ func (c *evalCtx) event() (*event.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load event: %w", err)
 	}
-	ev, err := event.ParseStored(se.JSON)
+	ev, err := event.ParseStoredForRules(se.JSON)
 	if err != nil {
 		return nil, fmt.Errorf("read event %s: %w", se.EventID, err)
 	}
@@ -114,17 +118,35 @@ func (c *evalCtx) frequency(n Node) (bool, error) {
 	}
 	interval := frequencyIntervals[n.str("interval")]
 	value, _ := strconv.ParseFloat(n.str("value"), 64)
+	users := n.ID == UserFrequency
+	percent := n.str("comparisonType") == "percent"
+	// The issue's own totals bound every window's count: an issue seen 30
+	// times cannot have had more than 100 events in an hour. Most issues
+	// are far below most thresholds, so most counts need no read.
+	bound := c.act.Issue.TimesSeen
+	if users {
+		bound = c.act.Issue.UserCount
+	}
+	if !percent && float64(bound) <= value {
+		return false, nil
+	}
+	if percent && float64(bound) <= 1+value/100 {
+		// cur-prev > prev*value/100 with prev ≥ 1 needs cur > 1+value/100.
+		return false, nil
+	}
 	count := func(from, to time.Time) (int64, error) {
-		return c.count(n.ID == UserFrequency, from, to)
+		return c.count(users, from, to)
 	}
 	now := c.act.Now
-	cur, err := count(now.Add(-interval), now.Add(justAfter))
-	if err != nil {
-		return false, err
-	}
-	if n.str("comparisonType") != "percent" {
+	if !percent {
+		cur, err := count(now.Add(-interval), now.Add(justAfter))
+		if err != nil {
+			return false, err
+		}
 		return float64(cur) > value, nil
 	}
+	// The baseline first: an issue younger than the comparison interval
+	// has none, which needs no read.
 	back := comparisonIntervals[n.str("comparisonInterval")]
 	prev, err := count(now.Add(-back-interval), now.Add(-back))
 	if err != nil {
@@ -133,12 +155,25 @@ func (c *evalCtx) frequency(n Node) (bool, error) {
 	if prev == 0 {
 		return false, nil // no baseline: nothing to compare with, as Sentry
 	}
+	cur, err := count(now.Add(-interval), now.Add(justAfter))
+	if err != nil {
+		return false, err
+	}
 	return float64(cur-prev)/float64(prev)*100 > value, nil
 }
+
+// beforeIssue is how long before an issue's first seen time a window must
+// end to hold none of its events: first seen is the earliest event
+// timestamp, a timestamp is at most a minute after its event was received
+// (event.Parse), and counts by the minute include the window end's minute.
+const beforeIssue = 2 * time.Minute
 
 // count reads the issue's events (or users) in [from, to) in the rule's
 // environment, once per activity: rules with the same window share it.
 func (c *evalCtx) count(users bool, from, to time.Time) (int64, error) {
+	if to.Before(c.act.Issue.FirstSeen.Add(-beforeIssue)) {
+		return 0, nil // a window before the issue's first event
+	}
 	l := c.loaded
 	k := countKey{users: users, environment: c.rule.Environment, from: from.UnixNano(), to: to.UnixNano()}
 	if n, ok := l.counts[k]; ok {

@@ -39,6 +39,9 @@ type Config struct {
 	Version string
 	// Integrations enables the integration endpoints of the API.
 	Integrations *api.Integrations
+	// Handoff, when set, takes stored events' activities to this
+	// process's rules engine (see ingest.Handoff).
+	Handoff ingest.Handoff
 }
 
 // Server serves HTTP until Stop.
@@ -75,7 +78,7 @@ func New(cfg Config, st *store.Store, reg *prometheus.Registry, log *slog.Logger
 		}
 		a.Register(mux)
 		handler = a.WithNotFound(mux)
-		if in, err = ingest.New(ingest.Config{}, st, log, reg); err != nil {
+		if in, err = ingest.New(ingest.Config{Handoff: cfg.Handoff}, st, log, reg); err != nil {
 			return nil, err
 		}
 		in.Register(mux)

@@ -25,11 +25,17 @@ type IngestEvent struct {
 	// Kind, when set, is the outbox kind for this event instead of the one
 	// derived from what it did (ActivityCheckIn for cron failures).
 	Kind string
+	// ClaimUntil, when set, writes the event's outbox entry already leased
+	// until then: the process that stores it evaluates it itself, and
+	// other workers take it only if that lease runs out.
+	ClaimUntil time.Time
 }
 
 // IngestResult says what storing an event did.
 type IngestResult struct {
 	EventRowID int64
+	OutboxID   int64  // the event's outbox entry
+	Kind       string // its activity kind
 	IssueID    int64
 	Duplicate  bool // an event with this id was already stored; nothing changed
 	NewIssue   bool
@@ -276,10 +282,15 @@ func (s *Store) ingestOne(ctx context.Context, q querier, ie *IngestEvent, agg *
 			return res, err
 		}
 	}
-	if _, err := q.exec(ctx, `INSERT INTO activity_outbox (project_id, issue_id, event_row_id, kind, date_created)
-		VALUES ($1, $2, $3, $4, $5)`, ie.ProjectID, issue.ID, res.EventRowID, kind, ev.Received); err != nil {
+	var claimed *time.Time
+	if !ie.ClaimUntil.IsZero() {
+		claimed = &ie.ClaimUntil
+	}
+	if err := q.queryRow(ctx, `INSERT INTO activity_outbox (project_id, issue_id, event_row_id, kind, date_created, claimed_until)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, ie.ProjectID, issue.ID, res.EventRowID, kind, ev.Received, claimed).Scan(&res.OutboxID); err != nil {
 		return res, fmt.Errorf("queue activity: %w", err)
 	}
+	res.Kind = kind
 
 	for _, t := range ev.IndexTags() {
 		k := tagKey{issue.ID, t.Key, t.Value}

@@ -1114,3 +1114,47 @@ func TestStore_MonitorMissed(t *testing.T) {
 		}
 	})
 }
+
+// An event stored with ClaimUntil queues its outbox entry leased: no
+// worker's claim takes it until the lease has run out (its process died
+// before handling it), and the result names the entry and its kind for
+// the process that hands it over.
+func TestStore_IngestLeasedOutbox(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a := newTenant(t, s, "acme")
+		now := time.Now()
+		env := newEnvelope(t, a.project, now,
+			eventtest.PythonError(1, now, fingerprint("held")),
+			eventtest.PythonError(2, now, fingerprint("expired")),
+			eventtest.PythonError(3, now, fingerprint("free")))
+		env.Events[0].ClaimUntil = now.Add(time.Hour)
+		env.Events[1].ClaimUntil = now.Add(-time.Second)
+		if err := s.IngestBatch(ctx, []*store.IngestEnvelope{env}); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range env.Results {
+			if r.OutboxID == 0 || r.Kind != store.ActivityNewIssue || r.IssueID == 0 {
+				t.Fatalf("result %d = %+v, want its outbox entry, kind new_issue and issue", i, r)
+			}
+		}
+		es, err := s.OutboxClaim(ctx, 100, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, e := range es {
+			got = append(got, e.ID)
+		}
+		if want := []int64{env.Results[1].OutboxID, env.Results[2].OutboxID}; !slices.Equal(got, want) {
+			t.Fatalf("claimed entries %v, want the expired and the unleased %v (not the leased %d)", got, want, env.Results[0].OutboxID)
+		}
+		if err := s.OutboxDone(ctx, []int64{env.Results[0].OutboxID}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.OutboxPending(ctx); err != nil || n != 2 {
+			t.Fatalf("pending %d (%v), want the 2 claimed", n, err)
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/tocsin/tocsin/event"
 )
 
 // OutboxEntry is an issue activity waiting for the rules engine: written in
@@ -16,6 +18,10 @@ type OutboxEntry struct {
 	EventRowID  *int64
 	Kind        string
 	DateCreated time.Time
+	// Event is the triggering event as ingest parsed it, when the entry is
+	// handed over in the process that stored it (nil when read from the
+	// store): the engine then need not read and parse it again.
+	Event *event.Event
 }
 
 // OutboxClaim leases up to limit entries for the lease's duration. Entries

@@ -19,6 +19,49 @@ func (s *Store) IssueByID(ctx context.Context, issueID int64) (*Issue, error) {
 	return is, nil
 }
 
+// IssuesByIDs returns the issues of the ids that still exist, by id,
+// whatever their organization, for the engine: one read for a batch of
+// activities instead of one per activity.
+func (s *Store) IssuesByIDs(ctx context.Context, ids []int64) (map[int64]*Issue, error) {
+	out := make(map[int64]*Issue, len(ids))
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxIssuesRead)]
+		ids = ids[len(chunk):]
+		// The list is padded (repeating its last id) to one of a few
+		// lengths, so that a handful of statements serve every batch.
+		n := 8
+		for n < len(chunk) {
+			n *= 4
+		}
+		n = min(n, maxIssuesRead)
+		args := make([]any, n)
+		for i := range args {
+			args[i] = chunk[min(i, len(chunk)-1)]
+		}
+		rs, err := s.r.query(ctx, `SELECT `+issueColumns+` FROM issues i WHERE i.id IN (`+placeholders(1, n)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read issues: %w", err)
+		}
+		for rs.Next() {
+			is, err := scanIssue(rs)
+			if err != nil {
+				rs.Close()
+				return nil, fmt.Errorf("read issues: %w", err)
+			}
+			out[is.ID] = is
+		}
+		err = rs.Err()
+		rs.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read issues: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// maxIssuesRead bounds the ids of one IssuesByIDs statement.
+const maxIssuesRead = 512
+
 // EventByRowID returns an event by its row id, for the engine.
 func (s *Store) EventByRowID(ctx context.Context, rowID int64) (*StoredEvent, error) {
 	e, err := scanEvent(s.r.queryRow(ctx, `SELECT e.id, e.event_id, e.project_id, COALESCE(e.issue_id, 0), e.type,

@@ -15,7 +15,7 @@ import (
 )
 
 type metrics struct {
-	activities prometheus.Counter
+	activities *prometheus.CounterVec
 	failures   *prometheus.CounterVec
 	purged     prometheus.Counter
 	checkIns   *prometheus.CounterVec
@@ -23,8 +23,10 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		activities: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tocsin_worker_activities_total", Help: "Issue activities handed to their handlers."}),
+		activities: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tocsin_worker_activities_total",
+			Help: "Issue activities handed to their handlers, by source: local (from ingest in this process) or outbox."},
+			[]string{"source"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tocsin_worker_job_failures_total", Help: "Background job runs that failed, by job."}, []string{"job"}),
 		purged: prometheus.NewCounter(prometheus.CounterOpts{
@@ -57,22 +59,35 @@ func (w *Worker) dispatch(ctx context.Context) {
 		if len(entries) == 0 {
 			return
 		}
-		for _, h := range w.cfg.Handlers {
-			if err := h.HandleActivities(ctx, entries); err != nil {
-				w.jobFailed(ctx, "dispatch", err)
-				return // the lease runs out and the entries come back
-			}
+		if !w.handle(ctx, "dispatch", "outbox", entries) {
+			return // the lease runs out and the entries come back
 		}
-		ids := make([]int64, len(entries))
-		for i, e := range entries {
-			ids[i] = e.ID
-		}
-		if err := w.store.OutboxDone(ctx, ids); err != nil {
-			w.jobFailed(ctx, "dispatch", err)
-			return
-		}
-		w.m.activities.Add(float64(len(entries)))
 	}
+}
+
+// handle runs entries through the handlers and removes them from the
+// outbox; false when something failed (reported as job), in which case
+// the entries stay, leased, until their lease runs out.
+func (w *Worker) handle(ctx context.Context, job, source string, entries []*store.OutboxEntry) bool {
+	if len(entries) == 0 {
+		return true
+	}
+	for _, h := range w.cfg.Handlers {
+		if err := h.HandleActivities(ctx, entries); err != nil {
+			w.jobFailed(ctx, job, err)
+			return false
+		}
+	}
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	if err := w.store.OutboxDone(ctx, ids); err != nil {
+		w.jobFailed(ctx, job, err)
+		return false
+	}
+	w.m.activities.WithLabelValues(source).Add(float64(len(entries)))
+	return true
 }
 
 func (w *Worker) jobFailed(ctx context.Context, job string, err error) {

@@ -46,6 +46,9 @@ type Config struct {
 	// Periodic are other jobs run on worker roles at their interval (the
 	// rules engine's frequency sweep).
 	Periodic []Periodic
+	// Local, when set, brings the activities ingest stored in this
+	// process to the handlers directly (worker roles only).
+	Local *Local
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -103,6 +106,9 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.every(ctx, w.cfg.HeartbeatInterval, w.heartbeat)
 	if w.cfg.Role != "web" {
 		w.every(ctx, time.Second, w.dispatch)
+		if w.cfg.Local != nil {
+			w.wg.Go(func() { w.handLocal(ctx) })
+		}
 		w.every(ctx, 30*time.Second, w.sweepMonitors)
 		w.every(ctx, time.Hour, w.purge)
 		for _, p := range w.cfg.Periodic {

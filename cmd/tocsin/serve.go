@@ -101,8 +101,16 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Config{Addr: cfg.Addr, BaseURL: cfg.BaseURL, Role: role, Version: version,
-		Integrations: &apiserver.Integrations{Providers: provs, Box: box}}, st, reg, log)
+	scfg := server.Config{Addr: cfg.Addr, BaseURL: cfg.BaseURL, Role: role, Version: version,
+		Integrations: &apiserver.Integrations{Providers: provs, Box: box}}
+	// A process that ingests and evaluates rules hands activities over in
+	// memory; the outbox still holds them until they are handled.
+	var local *worker.Local
+	if role == server.RoleAll {
+		local = worker.NewLocal(worker.DefaultLocalCapacity)
+		scfg.Handoff = local
+	}
+	srv, err := server.New(scfg, st, reg, log)
 	if err != nil {
 		return err
 	}
@@ -119,6 +127,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, role server.Role) error {
 	}
 	wk, err := worker.New(worker.Config{Role: string(role), Version: version,
 		EventRetentionDays: cfg.EventRetentionDays,
+		Local:              local,
 		Handlers:           []worker.ActivityHandler{engine, delivery.NewStatusSync(st)},
 		Periodic: []worker.Periodic{
 			{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep},

@@ -24,6 +24,7 @@ import (
 // again; when nothing is on its way there is no wait.
 type batcher struct {
 	store    *store.Store
+	handoff  Handoff // nil when this process does not evaluate rules
 	log      *slog.Logger
 	queue    chan *write
 	maxBatch int
@@ -72,9 +73,9 @@ type write struct {
 // errStopped answers requests that arrive while the process stops.
 var errStopped = errors.New("ingest is stopping")
 
-func newBatcher(st *store.Store, writers, maxBatch int, log *slog.Logger, reg prometheus.Registerer) (*batcher, error) {
+func newBatcher(st *store.Store, writers, maxBatch int, handoff Handoff, log *slog.Logger, reg prometheus.Registerer) (*batcher, error) {
 	b := &batcher{
-		store: st, log: log, maxBatch: maxBatch,
+		store: st, log: log, maxBatch: maxBatch, handoff: handoff,
 		queue: make(chan *write, maxBatch*writers*4),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "tocsin_ingest_batch_envelopes",
@@ -170,12 +171,20 @@ func (b *batcher) store1(batch []*write) {
 	for i, w := range batch {
 		envs[i] = w.env
 	}
+	reserved := b.reserve(envs)
 	start := time.Now()
 	// The writes outlive the requests that asked for them: a client that
 	// hangs up must not roll back what others in the batch sent.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	err := b.store.IngestBatch(ctx, envs)
 	cancel()
+	if reserved > 0 {
+		if err != nil {
+			b.handoff.Release(reserved)
+		} else {
+			b.handoff.Hand(handed(envs), reserved)
+		}
+	}
 	b.commit.Observe(time.Since(start).Seconds())
 	b.batch.Observe(float64(len(batch)))
 	if err == nil || len(batch) == 1 {
@@ -191,6 +200,53 @@ func (b *batcher) store1(batch []*write) {
 	for _, w := range batch {
 		b.store1([]*write{w})
 	}
+}
+
+// reserve asks the hand-off for room for the batch's events and leases
+// their outbox entries accordingly; it returns the room reserved.
+func (b *batcher) reserve(envs []*store.IngestEnvelope) int {
+	if b.handoff == nil {
+		return 0
+	}
+	n := 0
+	for _, env := range envs {
+		n += len(env.Events)
+	}
+	var until time.Time
+	if n > 0 {
+		var ok bool
+		if until, ok = b.handoff.Reserve(n); !ok {
+			n, until = 0, time.Time{}
+		}
+	}
+	for _, env := range envs {
+		for _, ie := range env.Events {
+			ie.ClaimUntil = until
+		}
+	}
+	return n
+}
+
+// handed lists the outbox entries a committed batch wrote, with their
+// events as parsed. The events are copied without their JSON (which the
+// rules read through the typed fields), so that a queue of them holds
+// less memory.
+func handed(envs []*store.IngestEnvelope) []*store.OutboxEntry {
+	var out []*store.OutboxEntry
+	for _, env := range envs {
+		for i, ie := range env.Events {
+			r := env.Results[i]
+			if r.Duplicate || r.OutboxID == 0 {
+				continue
+			}
+			ev := *ie.Event
+			ev.Data = nil
+			rowID := r.EventRowID
+			out = append(out, &store.OutboxEntry{ID: r.OutboxID, ProjectID: ie.ProjectID, IssueID: r.IssueID,
+				EventRowID: &rowID, Kind: r.Kind, DateCreated: ie.Event.Received.Truncate(time.Microsecond), Event: &ev})
+		}
+	}
+	return out
 }
 
 // stop stores what is queued and stops the writers; later submits get errStopped.

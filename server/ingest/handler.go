@@ -35,6 +35,24 @@ type Config struct {
 	MaxBatch int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Handoff, when set, takes the activities of stored events in this
+	// process (a process that also evaluates rules).
+	Handoff Handoff
+}
+
+// Handoff takes the outbox entries of committed events in the process
+// that stored them, with the events as parsed, so that the rules engine
+// does not read and parse them back. The entries are written leased, so
+// no other worker takes them unless this process dies first; room is
+// reserved before the commit, so that a full hand-off never blocks ingest
+// (the entries are then written unleased, for any worker).
+type Handoff interface {
+	// Reserve asks room for n entries and says until when to lease them.
+	Reserve(n int) (until time.Time, ok bool)
+	// Hand gives the committed entries of a reservation of n.
+	Hand(entries []*store.OutboxEntry, reserved int)
+	// Release gives back a reservation whose commit failed.
+	Release(n int)
 }
 
 // Size limits, as INTERFACES.md and Sentry's long-standing ones: 20 MB on
@@ -76,7 +94,7 @@ func New(cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registere
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBatcher(st, cfg.Writers, cfg.MaxBatch, log, reg)
+	b, err := newBatcher(st, cfg.Writers, cfg.MaxBatch, cfg.Handoff, log, reg)
 	if err != nil {
 		return nil, err
 	}

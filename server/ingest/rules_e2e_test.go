@@ -18,14 +18,15 @@ import (
 )
 
 // The rules end-to-end tests run `tocsin run`'s shape: the server, and a
-// worker handing the outbox to the rules engine (with its sweep), over a
-// real store on each engine. Events come from the official Sentry Go SDK;
+// worker handing activities to the rules engine (with its sweep), from
+// ingest in memory and from the outbox, over a real store on each engine. Events come from the official Sentry Go SDK;
 // what the tests read is the notification requests fired rules made.
 
 // alerting is a running server and worker with rules.
 type alerting struct {
 	*tocsinServer
 	sdk *sdk
+	reg *prometheus.Registry // the worker's metrics
 }
 
 // newAlerting starts a server, stores the rules made by mk (before the
@@ -33,16 +34,19 @@ type alerting struct {
 // then starts the worker.
 func newAlerting(t *testing.T, st *store.Store, mk func(a *alerting)) *alerting {
 	t.Helper()
-	a := &alerting{tocsinServer: newFixture(t, st).serve(t)}
+	f := newFixture(t, st)
+	f.local = worker.NewLocal(worker.DefaultLocalCapacity)
+	a := &alerting{tocsinServer: f.serve(t)}
 	a.sdk = newSDK(t, a.dsn(a.boot.Key), sentry.ClientOptions{Environment: "production", Release: "shop@1.0"})
 	mk(a)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	reg := prometheus.NewRegistry()
+	a.reg = reg
 	engine, err := rules.NewEngine(st, log, reg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wk, err := worker.New(worker.Config{Role: "all", Version: "test",
+	wk, err := worker.New(worker.Config{Role: "all", Version: "test", Local: f.local,
 		Handlers: []worker.ActivityHandler{engine},
 		Periodic: []worker.Periodic{{Name: "rules sweep", Interval: time.Minute, Run: engine.Sweep}},
 	}, st, log, reg)
@@ -58,6 +62,28 @@ func newAlerting(t *testing.T, st *store.Store, mk func(a *alerting)) *alerting 
 		wk.Stop(ctx)
 	})
 	return a
+}
+
+// activities is how many activities the worker handled from a source.
+func (a *alerting) activities(t *testing.T, source string) float64 {
+	t.Helper()
+	mfs, err := a.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "tocsin_worker_activities_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "source" && l.GetValue() == source {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // rule validates a rule and stores it in the default project.
@@ -149,6 +175,10 @@ func TestRules_SentryGoSDK(t *testing.T) {
 			}
 			if e1, e2 := a.event(t, id1), a.event(t, id2); e1.GroupID != e2.GroupID {
 				t.Fatalf("the two events made issues %s and %s", e1.GroupID, e2.GroupID)
+			}
+			// Both came from ingest in memory, not back from the store.
+			if n := a.activities(t, "local"); n != 2 {
+				t.Errorf("%v activities handed over by ingest, want 2", n)
 			}
 			// The project's default rule (a new issue emails its owners)
 			// fired once too.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tocsin/tocsin/server"
 	"github.com/tocsin/tocsin/store"
+	"github.com/tocsin/tocsin/worker"
 )
 
 // The end-to-end tests of ingest run the whole server (server.New, all
@@ -33,6 +34,9 @@ type fixture struct {
 	st    *store.Store
 	boot  *store.Bootstrap
 	token string
+	// local, when set, is the hand-off of the server's ingest to a worker
+	// in the same process, as `tocsin run` wires them.
+	local *worker.Local
 }
 
 func newFixture(t *testing.T, st *store.Store) *fixture {
@@ -66,8 +70,11 @@ func (f *fixture) serve(t *testing.T) *tocsinServer {
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for attempt := 0; ; attempt++ {
 		addr := freeAddr(t)
-		srv, err := server.New(server.Config{Addr: addr, BaseURL: "http://" + addr, Role: server.RoleAll, Version: "test"},
-			f.st, prometheus.NewRegistry(), log)
+		cfg := server.Config{Addr: addr, BaseURL: "http://" + addr, Role: server.RoleAll, Version: "test"}
+		if f.local != nil {
+			cfg.Handoff = f.local
+		}
+		srv, err := server.New(cfg, f.st, prometheus.NewRegistry(), log)
 		if err != nil {
 			t.Fatalf("new server: %v", err)
 		}
