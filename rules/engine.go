@@ -136,6 +136,7 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 	if err != nil {
 		return err
 	}
+	b := newBatch()
 	for _, en := range due {
 		is := issues[en.IssueID]
 		if is == nil {
@@ -145,11 +146,11 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 		if en.EventRowID != nil {
 			act.EventRowID = *en.EventRowID
 		}
-		if err := e.evaluate(ctx, act, byProject[en.ProjectID]); err != nil {
+		if err := e.evaluate(ctx, act, byProject[en.ProjectID], b); err != nil {
 			return err
 		}
 	}
-	return nil
+	return e.fire(ctx, b)
 }
 
 // Evaluate runs the project's active rules on one activity.
@@ -158,32 +159,55 @@ func (e *Engine) Evaluate(ctx context.Context, act *Activity) error {
 	if err != nil {
 		return err
 	}
-	return e.evaluate(ctx, act, cr)
+	b := newBatch()
+	if err := e.evaluate(ctx, act, cr, b); err != nil {
+		return err
+	}
+	return e.fire(ctx, b)
 }
 
-// evaluate runs the rules cr on one activity.
-func (e *Engine) evaluate(ctx context.Context, act *Activity, cr cachedRules) error {
+// batch collects the firings of the activities evaluated together, which
+// are recorded in one transaction at the end.
+type batch struct {
+	firings []*store.RuleFiring
+	// pending says when a firing of the batch fired a rule for an issue,
+	// so that later activities of the issue skip the rule as they would
+	// after its record.
+	pending map[[2]int64]time.Time
+}
+
+func newBatch() *batch { return &batch{pending: map[[2]int64]time.Time{}} }
+
+// evaluate runs the rules cr on one activity, adding its firings to b.
+func (e *Engine) evaluate(ctx context.Context, act *Activity, cr cachedRules, b *batch) error {
 	rules := cr.rules
 	if len(rules) == 0 {
 		return nil
 	}
 	// Rules that fired for the issue within their frequency cannot fire
 	// now: skip them instead of evaluating them and losing RuleFire's
-	// compare-and-set, which stays the authority.
-	lastFired, err := e.firedFor(ctx, act.Issue.ID)
-	if err != nil {
-		return err
+	// compare-and-set, which stays the authority. An issue created by
+	// this very activity has fired nothing yet.
+	var lastFired map[int64]time.Time
+	if act.Kind != store.ActivityNewIssue {
+		var err error
+		if lastFired, err = e.firedFor(ctx, act.Issue.ID); err != nil {
+			return err
+		}
 	}
 	loaded := &loadedEvent{}
 	if act.Event != nil && act.EventRowID != 0 {
 		loaded.ev, loaded.id, loaded.done = act.Event, act.Event.ID, true
 	}
-	var firings []*store.RuleFiring
 	for _, r := range rules {
 		if act.Kind == kindSweep && !r.countsVolume() {
 			continue // the sweep is for frequency conditions only
 		}
-		if last, ok := lastFired[r.ID]; ok && act.Now.Before(last.Add(time.Duration(r.Frequency)*time.Minute)) {
+		freq := time.Duration(r.Frequency) * time.Minute
+		if last, ok := lastFired[r.ID]; ok && act.Now.Before(last.Add(freq)) {
+			continue
+		}
+		if last, ok := b.pending[[2]int64{r.ID, act.Issue.ID}]; ok && act.Now.Before(last.Add(freq)) {
 			continue
 		}
 		e.evaluated.Inc()
@@ -222,9 +246,10 @@ func (e *Engine) evaluate(ctx context.Context, act *Activity, cr cachedRules) er
 		if err != nil {
 			return err
 		}
-		firings = append(firings, f)
+		b.firings = append(b.firings, f)
+		b.pending[[2]int64{r.ID, act.Issue.ID}] = act.Now
 	}
-	return e.fire(ctx, act, firings)
+	return nil
 }
 
 // ruleError is a rule's own fault (a bad regular expression, say), which
@@ -357,22 +382,23 @@ func (e *Engine) firing(c *evalCtx, muted string) (*store.RuleFiring, error) {
 	}, nil
 }
 
-// fire records the firings of one activity and their notification
-// requests in one transaction, each unless its rule fired for the issue
-// within its frequency.
-func (e *Engine) fire(ctx context.Context, act *Activity, firings []*store.RuleFiring) error {
-	if len(firings) == 0 {
+// fire records a batch's firings and their notification requests in one
+// transaction, each unless its rule fired for the issue within its
+// frequency.
+func (e *Engine) fire(ctx context.Context, b *batch) error {
+	if len(b.firings) == 0 {
 		return nil
 	}
-	fired, err := e.store.RulesFire(ctx, firings)
+	fired, err := e.store.RulesFire(ctx, b.firings)
 	if err != nil {
 		return err
 	}
-	e.noteFired(act.Issue.ID, firings, fired)
+	e.noteFired(b.firings, fired)
 	for i, ok := range fired {
 		if ok {
+			f := b.firings[i]
 			e.fired.Inc()
-			e.log.Info("rule fired", "rule", firings[i].RuleID, "issue", act.Issue.ID, "reason", act.Kind)
+			e.log.Info("rule fired", "rule", f.RuleID, "issue", f.IssueID, "reason", f.Reason)
 		}
 	}
 	return nil
@@ -445,26 +471,34 @@ func (e *Engine) firedFor(ctx context.Context, issueID int64) (map[int64]time.Ti
 	return m, nil
 }
 
-// noteFired adds the firings that won their compare-and-set to the
-// issue's cached entry, if it has one.
-func (e *Engine) noteFired(issueID int64, firings []*store.RuleFiring, won []bool) {
+// noteFired adds the firings that won their compare-and-set to their
+// issues' cached entries, where there are some.
+func (e *Engine) noteFired(firings []*store.RuleFiring, won []bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	fe, ok := e.lastFired[issueID]
-	if !ok {
-		return
-	}
-	m := maps.Clone(fe.rules)
-	if m == nil {
-		m = map[int64]time.Time{}
-	}
+	changed := map[int64]map[int64]time.Time{}
 	for i, f := range firings {
-		if won[i] {
-			m[f.RuleID] = f.At
+		if !won[i] {
+			continue
 		}
+		m, ok := changed[f.IssueID]
+		if !ok {
+			fe, cached := e.lastFired[f.IssueID]
+			if !cached {
+				continue
+			}
+			if m = maps.Clone(fe.rules); m == nil {
+				m = map[int64]time.Time{}
+			}
+			changed[f.IssueID] = m
+		}
+		m[f.RuleID] = f.At
 	}
-	fe.rules = m
-	e.lastFired[issueID] = fe
+	for id, m := range changed {
+		fe := e.lastFired[id]
+		fe.rules = m
+		e.lastFired[id] = fe
+	}
 }
 
 func (e *Engine) storeFiredLocked(issueID int64, fe firedEntry, now time.Time) {
@@ -569,7 +603,11 @@ func (e *Engine) Sweep(ctx context.Context) error {
 			if is.Status != store.StatusUnresolved {
 				continue // resolved and ignored issues do not alert on volume
 			}
-			if err := e.evaluate(ctx, &Activity{Kind: kindSweep, Issue: is, Now: now}, cr); err != nil {
+			b := newBatch()
+			if err := e.evaluate(ctx, &Activity{Kind: kindSweep, Issue: is, Now: now}, cr, b); err != nil {
+				return err
+			}
+			if err := e.fire(ctx, b); err != nil {
 				return err
 			}
 		}

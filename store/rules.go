@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -297,48 +298,118 @@ func (s *Store) RuleFire(ctx context.Context, f *RuleFiring) (bool, error) {
 	return fired[0], nil
 }
 
-// RulesFire records the firings of one activity in one transaction, each
-// as RuleFire does, so that the rules an activity fires cost one commit
-// beside ingest's. It reports which fired.
+// RulesFire records firings in one transaction, each as RuleFire does and
+// in order (of two firings of one rule for one issue, the second is
+// judged after the first), so that the rules a batch of activities fires
+// cost one commit beside ingest's. It reports which fired.
 func (s *Store) RulesFire(ctx context.Context, fs []*RuleFiring) ([]bool, error) {
 	fired := make([]bool, len(fs))
+	// Rounds of firings with distinct rule and issue keep the order
+	// between firings of one rule and issue, and let each round write
+	// its history and requests in a few statements.
+	var rounds [][]int
+	next := map[[2]int64]int{}
+	for i, f := range fs {
+		k := [2]int64{f.RuleID, f.IssueID}
+		r := next[k]
+		next[k] = r + 1
+		if r == len(rounds) {
+			rounds = append(rounds, nil)
+		}
+		rounds[r] = append(rounds[r], i)
+	}
 	err := s.tx(ctx, func(q querier) error {
-		for i, f := range fs {
-			ok, err := ruleFire(ctx, q, f)
-			if err != nil {
-				return err
+		clear(fired)
+		for _, round := range rounds {
+			for chunk := range slices.Chunk(round, maxFiringsPerStatement) {
+				if err := fireRound(ctx, q, fs, chunk, fired); err != nil {
+					return err
+				}
 			}
-			fired[i] = ok
 		}
 		return nil
 	})
 	return fired, err
 }
 
-func ruleFire(ctx context.Context, q querier, f *RuleFiring) (bool, error) {
-	at := f.At.UTC()
-	n, err := q.exec(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired) VALUES ($1, $2, $3)
-		ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired = excluded.last_fired
-		WHERE rule_fires.last_fired <= $4`, f.RuleID, f.IssueID, at, at.Add(-f.Frequency))
-	if err != nil {
-		return false, fmt.Errorf("fire rule %d: %w", f.RuleID, err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	var fireID int64
-	if err := q.queryRow(ctx, `INSERT INTO rule_fire_history (rule_id, issue_id, event_id, reason, date_created)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, f.RuleID, f.IssueID, f.EventID, f.Reason, at).Scan(&fireID); err != nil {
-		return false, fmt.Errorf("record firing of rule %d: %w", f.RuleID, err)
-	}
-	for _, a := range f.Actions {
-		if _, err := q.exec(ctx, `INSERT INTO notifications (project_id, rule_id, issue_id, fire_id, event_id,
-			action, reason, muted_users, date_created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			f.ProjectID, f.RuleID, f.IssueID, fireID, f.EventID, a, f.Reason, f.MutedUsers, at); err != nil {
-			return false, fmt.Errorf("request notification of rule %d: %w", f.RuleID, err)
+// maxFiringsPerStatement bounds the rows of one multi-row insert (well
+// under both engines' limits on parameters).
+const maxFiringsPerStatement = 100
+
+// fireRound records firings with distinct rule and issue: the
+// compare-and-set of each, then the history and the notification
+// requests of those that fired, each in one statement.
+func fireRound(ctx context.Context, q querier, fs []*RuleFiring, idx []int, fired []bool) error {
+	var won []int
+	for _, i := range idx {
+		f := fs[i]
+		at := f.At.UTC()
+		n, err := q.exec(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired) VALUES ($1, $2, $3)
+			ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired = excluded.last_fired
+			WHERE rule_fires.last_fired <= $4`, f.RuleID, f.IssueID, at, at.Add(-f.Frequency))
+		if err != nil {
+			return fmt.Errorf("fire rule %d: %w", f.RuleID, err)
+		}
+		if n > 0 {
+			fired[i] = true
+			won = append(won, i)
 		}
 	}
-	return true, nil
+	if len(won) == 0 {
+		return nil
+	}
+	var args []any
+	var rows []string
+	for _, i := range won {
+		f := fs[i]
+		args = append(args, f.RuleID, f.IssueID, f.EventID, f.Reason, f.At.UTC())
+		rows = append(rows, "("+placeholders(len(args)-4, 5)+")")
+	}
+	rs, err := q.query(ctx, `INSERT INTO rule_fire_history (rule_id, issue_id, event_id, reason, date_created)
+		VALUES `+strings.Join(rows, ", ")+` RETURNING id, rule_id, issue_id`, args...)
+	if err != nil {
+		return fmt.Errorf("record firings: %w", err)
+	}
+	fireIDs := make(map[[2]int64]int64, len(won))
+	for rs.Next() {
+		var id, rule, issue int64
+		if err := rs.Scan(&id, &rule, &issue); err != nil {
+			rs.Close()
+			return fmt.Errorf("record firings: %w", err)
+		}
+		fireIDs[[2]int64{rule, issue}] = id
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("record firings: %w", err)
+	}
+	args, rows = args[:0], rows[:0]
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		_, err := q.exec(ctx, `INSERT INTO notifications (project_id, rule_id, issue_id, fire_id, event_id,
+			action, reason, muted_users, date_created) VALUES `+strings.Join(rows, ", "), args...)
+		args, rows = args[:0], rows[:0]
+		if err != nil {
+			return fmt.Errorf("request notifications: %w", err)
+		}
+		return nil
+	}
+	for _, i := range won {
+		f := fs[i]
+		for _, a := range f.Actions {
+			args = append(args, f.ProjectID, f.RuleID, f.IssueID, fireIDs[[2]int64{f.RuleID, f.IssueID}], f.EventID,
+				a, f.Reason, f.MutedUsers, f.At.UTC())
+			rows = append(rows, "("+placeholders(len(args)-8, 9)+")")
+			if len(rows) == maxFiringsPerStatement {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
 }
 
 // FireGroup is one issue in a rule's fire history, as Sentry's
