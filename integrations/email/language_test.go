@@ -122,13 +122,13 @@ func TestNotifier_Notify_overrides(t *testing.T) {
 	}
 	for name, body := range map[string]string{"email/notification.txt": "{{.Issue.Title}}", "email/digest.html": "<b>{{range .Digest}}{{.Issue.Title}}{{end}}</b>",
 		"email/summary.txt": "{{.Summary.Events}} {{$.T \"Events\"}}"} {
-		if err := CheckTemplate(name, body); err != nil {
+		if err := Templates.Check(name, body); err != nil {
 			t.Errorf("CheckTemplate(%s): %v", name, err)
 		}
 	}
 	for name, body := range map[string]string{"email/notification.txt": "{{.Issue.Nope}}", "email/notification.html": "{{ oops }}",
 		"email/other.txt": "x"} {
-		if err := CheckTemplate(name, body); err == nil {
+		if err := Templates.Check(name, body); err == nil {
 			t.Errorf("CheckTemplate(%s, %q) accepted", name, body)
 		}
 	}

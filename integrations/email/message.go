@@ -2,14 +2,11 @@ package email
 
 import (
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
-	htmltemplate "html/template"
 	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
-	texttemplate "text/template"
 	"time"
 	"unicode"
 
@@ -17,22 +14,7 @@ import (
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/locale"
-)
-
-//go:embed templates
-var templateFS embed.FS
-
-var (
-	textTemplate = texttemplate.Must(texttemplate.New("notification.txt").ParseFS(templateFS, "templates/notification.txt"))
-	// htmlTemplate escapes every value by context (html/template): event
-	// data cannot add markup, and javascript: links become "#ZgotmplZ".
-	htmlTemplate = htmltemplate.Must(htmltemplate.New("notification.html").ParseFS(templateFS, "templates/notification.html"))
-	// The digest's: a list of issues.
-	digestText = texttemplate.Must(texttemplate.New("digest.txt").ParseFS(templateFS, "templates/digest.txt"))
-	digestHTML = htmltemplate.Must(htmltemplate.New("digest.html").ParseFS(templateFS, "templates/digest.html"))
-	// The scheduled summary's.
-	summaryText = texttemplate.Must(texttemplate.New("summary.txt").ParseFS(templateFS, "templates/summary.txt"))
-	summaryHTML = htmltemplate.Must(htmltemplate.New("summary.html").ParseFS(templateFS, "templates/summary.html"))
+	"github.com/tocsin/tocsin/templates"
 )
 
 // view is what the templates see.
@@ -102,23 +84,22 @@ func newView(n *integrations.Notification) view {
 // templates was not used ("" when none was broken).
 func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) (*mail.Msg, string, string, error) {
 	v := newView(n)
-	base := "notification"
-	tt, ht := textTemplate, htmlTemplate
+	tt, ht := notificationText, notificationHTML
 	switch {
 	case n.Kind == integrations.KindSummary && n.Summary != nil:
-		base, tt, ht = "summary", summaryText, summaryHTML
+		tt, ht = summaryText, summaryHTML
 	case n.Kind == integrations.KindDigest:
-		base, tt, ht = "digest", digestText, digestHTML
+		tt, ht = digestText, digestHTML
 	}
-	text, warnText, err := render("email/"+base+".txt", tt, n.Templates, v)
+	text, warnText, err := tt.Render(n)
 	if err != nil {
 		return nil, "", "", err
 	}
-	html, warnHTML, err := render("email/"+base+".html", ht, n.Templates, v)
+	html, warnHTML, err := ht.Render(n)
 	if err != nil {
 		return nil, "", "", err
 	}
-	warning := strings.TrimSpace(warnText + " " + warnHTML)
+	warning := templates.Warnings(warnText, warnHTML)
 
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	m.FromMailAddress(e.from)

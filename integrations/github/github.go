@@ -13,6 +13,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // DefaultAPIURL is github.com's REST base; TOCSIN_GITHUB_API_URL replaces
@@ -139,7 +140,7 @@ func (n *Notifier) Notify(ctx context.Context, nt *integrations.Notification) (*
 
 // create files a new GitHub issue for nt, unless one was filed already.
 func (n *Notifier) create(ctx context.Context, repo repoRef, nt *integrations.Notification) (*integrations.Result, error) {
-	req, err := n.issueRequest(nt)
+	req, warning, err := n.issueRequest(nt)
 	if err != nil {
 		return nil, err
 	}
@@ -153,24 +154,32 @@ func (n *Notifier) create(ctx context.Context, repo repoRef, nt *integrations.No
 			return nil, err
 		}
 		if iss != nil {
-			return &integrations.Result{Handle: handle{repo, iss.GetNumber()}.String(), URL: iss.GetHTMLURL(), Status: status}, nil
+			return &integrations.Result{Handle: handle{repo, iss.GetNumber()}.String(), URL: iss.GetHTMLURL(), Status: status, Warning: warning}, nil
 		}
 	}
 	iss, resp, err := n.client.Issues.Create(ctx, repo.owner, repo.name, req)
 	if err != nil {
 		return nil, n.fail(ctx, "create issue in "+repo.String(), resp, err)
 	}
-	return &integrations.Result{Handle: handle{repo, iss.GetNumber()}.String(), URL: iss.GetHTMLURL(), Status: resp.StatusCode}, nil
+	return &integrations.Result{Handle: handle{repo, iss.GetNumber()}.String(), URL: iss.GetHTMLURL(), Status: resp.StatusCode, Warning: warning}, nil
 }
 
 // issueRequest builds the new issue: title, body, labels (the config's,
-// then the rule action's "labels") and the rule action's "assignee".
-func (n *Notifier) issueRequest(nt *integrations.Notification) (*gh.IssueRequest, error) {
-	title, body := issueTitle(nt), issueBody(nt)
+// then the rule action's "labels") and the rule action's "assignee";
+// warning says why an override of their templates was set aside.
+func (n *Notifier) issueRequest(nt *integrations.Notification) (*gh.IssueRequest, string, error) {
+	title, warnTitle, err := issueTitle(nt)
+	if err != nil {
+		return nil, "", fmt.Errorf("github: render the issue title: %w", err)
+	}
+	body, warnBody, err := issueBody(nt)
+	if err != nil {
+		return nil, "", fmt.Errorf("github: render the issue body: %w", err)
+	}
 	req := &gh.IssueRequest{Title: &title, Body: &body}
 	labels, err := mergeLabels(n.cfg.Labels, nt.Options["labels"])
 	if err != nil {
-		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+		return nil, "", &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
 	}
 	if len(labels) > 0 {
 		req.Labels = &labels
@@ -179,12 +188,12 @@ func (n *Notifier) issueRequest(nt *integrations.Notification) (*gh.IssueRequest
 		login, _ := a.(string)
 		login = strings.TrimPrefix(strings.TrimSpace(login), "@")
 		if !ownerRE.MatchString(login) {
-			return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig,
+			return nil, "", &integrations.PermanentError{Reason: integrations.ReasonConfig,
 				Err: fmt.Errorf("github: assignee %q is not a GitHub login", a)}
 		}
 		req.Assignees = &[]string{login}
 	}
-	return req, nil
+	return req, templates.Warnings(warnTitle, warnBody), nil
 }
 
 // mergeLabels joins the configured labels and a rule action's ("a, b", a
@@ -299,7 +308,11 @@ func (n *Notifier) followUp(ctx context.Context, h handle, nt *integrations.Noti
 			return res, nil
 		}
 	}
-	body := commentBody(nt)
+	body, warning, err := commentBody(nt)
+	if err != nil {
+		return nil, fmt.Errorf("github: render the comment: %w", err)
+	}
+	res.Warning = warning
 	c, resp, err := n.client.Issues.CreateComment(ctx, h.repo.owner, h.repo.name, h.number, &gh.IssueComment{Body: &body})
 	if err != nil {
 		return nil, n.fail(ctx, "comment on "+h.String(), resp, err)

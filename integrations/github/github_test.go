@@ -75,7 +75,7 @@ func TestNotifier_Notify_comments(t *testing.T) {
 			t.Parallel()
 			nt := sample()
 			nt.Kind, nt.Handle, nt.Actor = kind, "octo/app#1", "Jane Doe"
-			golden(t, "comment_"+kind+".golden", commentBody(nt))
+			golden(t, "comment_"+kind+".golden", text(commentBody(nt)))
 		})
 	}
 }
@@ -278,7 +278,7 @@ func TestNotifier_Notify_lostHandle(t *testing.T) {
 // any body in a public repository.
 func TestNotifier_Notify_markerMustBeOurs(t *testing.T) {
 	t.Parallel()
-	planted := issueBody(sample())
+	planted := text(issueBody(sample()))
 	for _, c := range []struct {
 		name  string
 		issue githubtest.Issue
@@ -437,4 +437,12 @@ func TestNew(t *testing.T) {
 	if _, err := New(Config{Owner: "octo", Repo: "app"}, "", nil); err == nil {
 		t.Error("New without a token succeeded")
 	}
+}
+
+// text is a rendered message, for tests that expect no error.
+func text(s, _ string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/locale"
 )
 
 // GitHub's issue bodies and comments are GitHub Flavored Markdown
@@ -149,35 +150,21 @@ func deliveryMarker(key string) string {
 	return "tocsin:delivery:" + hex.EncodeToString(sum[:8])
 }
 
-// issueTitle is "[SHORTID] Issue title" on one line, within GitHub's limit.
-// GitHub renders titles as plain text (code spans aside), without mentions.
-func issueTitle(n *integrations.Notification) string {
-	title := strings.Join(strings.FieldsFunc(n.Issue.Title, func(r rune) bool {
-		return unicode.IsSpace(r) || dropped(r)
-	}), " ")
-	if title == "" {
-		title = "(no title)"
-	}
-	if n.Issue.ShortID != "" {
-		title = "[" + n.Issue.ShortID + "] " + title
-	}
-	return clip(title, maxTitleRunes)
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}
-
-// facts renders the issue's details as a Markdown list, skipping empty ones.
-func facts(n *integrations.Notification, full bool) string {
+// facts renders the issue's details as a Markdown list, skipping empty
+// ones; times in the target's zone.
+func facts(n *integrations.Notification, loc *locale.Localizer, full bool) string {
 	var b strings.Builder
-	item := func(name, value string) {
+	colon := strings.TrimSpace(loc.T("Colon"))
+	item := func(id, value string) {
 		if value != "" {
-			fmt.Fprintf(&b, "- **%s:** %s\n", name, escapeInline(value, maxFieldRunes))
+			fmt.Fprintf(&b, "- **%s%s** %s\n", loc.T(id), colon, escapeInline(value, maxFieldRunes))
 		}
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return loc.TimeIn(t, n.TimeZone)
 	}
 	is := n.Issue
 	if full {
@@ -192,9 +179,9 @@ func facts(n *integrations.Notification, full bool) string {
 		item("Users", strconv.FormatInt(is.UserCount, 10))
 	}
 	if full {
-		item("First seen", formatTime(is.FirstSeen))
+		item("FirstSeen", when(is.FirstSeen))
 	}
-	item("Last seen", formatTime(is.LastSeen))
+	item("LastSeen", when(is.LastSeen))
 	release := is.LastRelease
 	if n.Event != nil {
 		release = cmpOr(n.Event.Release, release)
@@ -212,7 +199,7 @@ func facts(n *integrations.Notification, full bool) string {
 			}
 			tags = append(tags, escapeInline(t[0], maxFieldRunes)+" \\= "+escapeInline(t[1], maxFieldRunes))
 		}
-		fmt.Fprintf(&b, "- **Tags:** %s\n", strings.Join(tags, ", "))
+		fmt.Fprintf(&b, "- **%s%s** %s\n", loc.T("Tags"), colon, strings.Join(tags, loc.T("Comma")))
 	}
 	return b.String()
 }
@@ -233,94 +220,23 @@ func message(n *integrations.Notification) string {
 }
 
 // stack renders the most recent frames of the event's stack trace.
-func stack(n *integrations.Notification) string {
+func stack(n *integrations.Notification, loc *locale.Localizer) string {
 	if n.Event == nil || len(n.Event.Stacktrace) == 0 {
 		return ""
 	}
 	frames := n.Event.Stacktrace
-	head := "**Stack trace** (most recent call last)"
+	head := loc.T("GitHubStack")
 	if len(frames) > maxFrames {
-		head += fmt.Sprintf(", last %d of %d frames", maxFrames, len(frames))
+		head += loc.T("GitHubLastFrames", "Shown", maxFrames, "Total", len(frames))
 		frames = frames[len(frames)-maxFrames:]
 	}
-	return head + ":\n\n" + codeBlock(frames) + "\n"
+	return head + strings.TrimSpace(loc.T("Colon")) + "\n\n" + codeBlock(frames) + "\n"
 }
 
 // footer names the rule that fired, if any.
-func footer(n *integrations.Notification) string {
+func footer(n *integrations.Notification, loc *locale.Localizer) string {
 	if n.Rule == nil || n.Rule.Name == "" {
 		return ""
 	}
-	return "<sub>Sent by Tocsin for the alert rule " + link(n.Rule.Name, n.Rule.URL) + ".</sub>\n"
-}
-
-// issueBody is the Markdown body of a new GitHub issue.
-func issueBody(n *integrations.Notification) string {
-	var b strings.Builder
-	if n.Issue.ID != 0 {
-		b.WriteString("<!-- " + issueMarker(n.Issue.ID) + " -->\n")
-	}
-	name := cmpOr(n.Issue.ShortID, "Issue")
-	b.WriteString("**" + link(name, n.Issue.URL) + "** reported by Tocsin")
-	if n.Kind == integrations.KindRegression {
-		b.WriteString(" (regression)")
-	}
-	if n.Kind == integrations.KindTest {
-		b.WriteString(" (test notification)")
-	}
-	b.WriteString("\n\n")
-	b.WriteString(message(n))
-	b.WriteString(facts(n, true))
-	b.WriteString("\n")
-	b.WriteString(stack(n))
-	if dest := linkURL(n.Issue.URL); dest != "" {
-		b.WriteString("[Open " + escapeInline(name, maxFieldRunes) + " in Tocsin](" + dest + ")\n\n")
-	}
-	b.WriteString(footer(n))
-	return strings.TrimRight(b.String(), "\n") + "\n"
-}
-
-// commentBody is the Markdown of a follow-up comment on the GitHub issue.
-func commentBody(n *integrations.Notification) string {
-	var b strings.Builder
-	if n.IdempotencyKey != "" {
-		b.WriteString("<!-- " + deliveryMarker(n.IdempotencyKey) + " -->\n")
-	}
-	name := link(cmpOr(n.Issue.ShortID, "The issue"), n.Issue.URL)
-	by := ""
-	if n.Actor != "" {
-		by = " by " + escapeInline(n.Actor, maxFieldRunes)
-	}
-	detailed := false
-	switch n.Kind {
-	case integrations.KindRegression:
-		b.WriteString("**Regression:** " + name + " came back after it was resolved; reopening.")
-		detailed = true
-	case integrations.KindResolved:
-		b.WriteString("**Resolved:** " + name + " was resolved in Tocsin" + by + "; closing.")
-	case integrations.KindUnresolved:
-		b.WriteString("**Unresolved:** " + name + " was marked unresolved in Tocsin" + by + ".")
-	case integrations.KindIgnored:
-		b.WriteString("**Ignored:** " + name + " was ignored in Tocsin" + by + ".")
-	case integrations.KindAssigned:
-		to := "someone"
-		if n.Issue.Assignee != "" {
-			to = escapeInline(n.Issue.Assignee, maxFieldRunes)
-		}
-		b.WriteString("**Assigned:** " + name + " was assigned to " + to + " in Tocsin" + by + ".")
-	case integrations.KindTest:
-		b.WriteString("**Test notification** from Tocsin for " + name + by + ".")
-	default:
-		b.WriteString("**Alert:** " + name + " has new events.")
-		detailed = true
-	}
-	b.WriteString("\n\n")
-	if detailed {
-		b.WriteString(message(n))
-		b.WriteString(facts(n, false))
-		b.WriteString("\n")
-		b.WriteString(stack(n))
-	}
-	b.WriteString(footer(n))
-	return strings.TrimRight(b.String(), "\n") + "\n"
+	return "<sub>" + loc.T("GitHubSentFor", "Rule", link(n.Rule.Name, n.Rule.URL)) + "</sub>\n"
 }

@@ -4,26 +4,42 @@ import (
 	"context"
 	"strings"
 
-	"github.com/slack-go/slack"
-
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/locale"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // maxDigestItems bounds the issues one digest message lists; the rest are
 // counted.
 const maxDigestItems = 20
 
-// digestMessage lists a digest's issues, most events first: each linked
+// digestColour is the attachment bar of a digest: the error red.
+const digestColour = "#d20f2a"
+
+// digestViewT is what slack/digest.json sees: the data and the parts of
+// the built-in message.
+type digestViewT struct {
+	data
+	Text, Colour templates.Safe
+	// Head says how many issues of which project; Items are the issues
+	// (each its linked title and facts), at most maxDigestItems; More
+	// counts the others.
+	Head  templates.Safe
+	Items []templates.Safe
+	More  templates.Safe
+}
+
+// digestView lists a digest's issues, most events first: each linked
 // title with its short id, events, users and why it was alerted.
-func digestMessage(n *integrations.Notification) message {
+func digestView(n *integrations.Notification) digestViewT {
 	loc := locale.For(n.Language)
 	project := firstOf(n.Issue.Project.Name, n.Issue.Project.Slug)
-	head := "*" + loc.T("DigestSubject", "Count", len(n.Digest), "Project", escapeN(project, maxField)) + "*"
-	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
+	text := loc.T("DigestSubject", "Count", len(n.Digest), "Project", Escape(project))
+	v := digestViewT{data: newData(n), Text: js(text), Colour: js(digestColour),
+		Head: js("*" + loc.T("DigestSubject", "Count", len(n.Digest), "Project", escapeN(project, maxField)) + "*")}
 	for i, it := range n.Digest {
 		if i == maxDigestItems {
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(loc.T("AndMore", "Count", len(n.Digest)-i))))
+			v.More = js(loc.T("AndMore", "Count", len(n.Digest)-i))
 			break
 		}
 		is := it.Issue
@@ -40,23 +56,18 @@ func digestMessage(n *integrations.Notification) message {
 		if it.Alerts > 1 {
 			facts = append(facts, loc.T("NAlerts", "Count", it.Alerts))
 		}
-		line += "\n" + strings.Join(facts, " · ")
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line), nil, nil))
+		v.Items = append(v.Items, js(line+"\n"+strings.Join(facts, " · ")))
 	}
-	text := loc.T("DigestSubject", "Count", len(n.Digest), "Project", Escape(project))
-	return message{text: text, attachment: slack.Attachment{Color: digestColour, Fallback: text,
-		Blocks: slack.Blocks{BlockSet: blocks}}}
+	return v
 }
-
-// digestColour is the attachment bar of a digest: the error red.
-const digestColour = "#d20f2a"
 
 // notifyDigest posts a digest as a message of its own, outside any issue's
 // thread.
 func (n *Notifier) notifyDigest(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
-	m := digestMessage(note)
-	if n.cfg.WebhookURL != "" {
-		return n.postWebhook(ctx, m)
+	m, warning, err := renderMessage(digestTemplate, note, digestView(note))
+	if err != nil {
+		return nil, err
 	}
-	return n.postMarked(ctx, note, m)
+	res, err := n.postMessage(ctx, note, m)
+	return addWarning(res, warning), err
 }

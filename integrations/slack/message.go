@@ -129,18 +129,6 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), fallback)
 }
 
-// message is what one chat.postMessage, chat.update or webhook carries.
-type message struct {
-	text       string // the notification's text, for pushes and screen readers
-	attachment slack.Attachment
-}
-
-// messageOptions selects the parts of a message.
-type messageOptions struct {
-	buttons bool // with a bot token, on the thread's parent
-	event   bool // show the event's part (environment, tags, message)
-}
-
 // kindLabel is how a notification introduces itself.
 func kindLabel(n *integrations.Notification) string {
 	id := map[string]string{
@@ -184,96 +172,6 @@ func colour(n *integrations.Notification) string {
 		return c
 	}
 	return colourDefault
-}
-
-// issueMessage is the full card of an issue: title linked to the issue,
-// culprit, the fields, the selected tags, the rule's notes and the
-// buttons.
-func issueMessage(n *integrations.Notification, o messageOptions) message {
-	loc := locale.For(n.Language)
-	is := &n.Issue
-	title := is.Title
-	if title == "" {
-		title = loc.T("NoTitle")
-	}
-	head := "*" + link(is.URL, escapeN(title, maxTitle)) + "*"
-	if is.Culprit != "" {
-		head += "\n" + escapeN(is.Culprit, maxField)
-	}
-	if ev := n.Event; o.event && ev != nil && ev.Message != "" && ev.Message != is.Title {
-		head += "\n>" + strings.ReplaceAll(escapeN(ev.Message, maxMessage), "\n", "\n>")
-	}
-	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
-
-	var fields []*slack.TextBlockObject
-	field := func(name, value string) {
-		if value != "" {
-			fields = append(fields, mrkdwn("*"+name+"*\n"+escapeN(value, maxField)))
-		}
-	}
-	field(loc.T("Project"), firstOf(is.Project.Name, is.Project.Slug))
-	if n.Event != nil && o.event {
-		field(loc.T("Environment"), n.Event.Environment)
-	}
-	field(loc.T("Level"), is.Level)
-	field(loc.T("Status"), statusText(n))
-	field(loc.T("Events"), strconv.FormatInt(is.Count, 10))
-	field(loc.T("Users"), strconv.FormatInt(is.UserCount, 10))
-	if !is.FirstSeen.IsZero() {
-		fields = append(fields, mrkdwn("*"+loc.T("FirstSeen")+"*\n"+slackDate(is.FirstSeen)))
-	}
-	field(loc.T("Release"), release(n))
-	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
-
-	if tags := selectedTags(n); len(tags) > 0 && o.event {
-		blocks = append(blocks, slack.NewSectionBlock(nil, tags, nil))
-	}
-	if notes, _ := n.Options["notes"].(string); strings.TrimSpace(notes) != "" {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*"+loc.T("Notes")+"*\n"+escapeNotes(notes)), nil, nil))
-	}
-	if o.buttons {
-		blocks = append(blocks, buttons(n))
-	}
-	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(footer(n))))
-
-	return message{
-		text: fallback(n),
-		attachment: slack.Attachment{
-			Color:    colour(n),
-			Fallback: fallback(n),
-			Blocks:   slack.Blocks{BlockSet: blocks},
-		},
-	}
-}
-
-// statusMessage is the thread reply to a status change: who did what.
-func statusMessage(n *integrations.Notification) message {
-	loc := locale.For(n.Language)
-	var s string
-	switch n.Kind {
-	case integrations.KindResolved:
-		s = loc.T("SlackResolved")
-	case integrations.KindIgnored:
-		s = loc.T("SlackIgnored")
-	case integrations.KindUnresolved:
-		s = loc.T("SlackUnresolved")
-	case integrations.KindAssigned:
-		s = loc.T("SlackAssigned")
-		if n.Issue.Assignee != "" {
-			s += loc.T("SlackAssignedTo", "Assignee", escapeN(n.Issue.Assignee, maxField))
-		}
-	}
-	if n.Actor != "" {
-		s += loc.T("By", "Actor", escapeN(n.Actor, maxField))
-	}
-	return message{
-		text: fallback(n),
-		attachment: slack.Attachment{
-			Color:    colour(n),
-			Fallback: fallback(n),
-			Blocks:   slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn(s), nil, nil)}},
-		},
-	}
 }
 
 // isStatusChange reports whether kind changes the issue's status, so that
@@ -321,7 +219,7 @@ func firstOf(a, b string) string {
 
 // selectedTags are the event's tags that the rule action lists in
 // Options["tags"] (comma-separated keys), in that order.
-func selectedTags(n *integrations.Notification) []*slack.TextBlockObject {
+func selectedTags(n *integrations.Notification) []field {
 	if n.Event == nil {
 		return nil
 	}
@@ -338,7 +236,7 @@ func selectedTags(n *integrations.Notification) []*slack.TextBlockObject {
 			}
 		}
 	}
-	var fields []*slack.TextBlockObject
+	var fields []field
 	seen := map[string]bool{}
 	for _, k := range keys {
 		k = strings.TrimSpace(k)
@@ -348,7 +246,7 @@ func selectedTags(n *integrations.Notification) []*slack.TextBlockObject {
 		seen[k] = true
 		for _, t := range n.Event.Tags {
 			if t[0] == k {
-				fields = append(fields, mrkdwn("*"+escapeN(k, 100)+"*\n"+escapeN(t[1], maxField)))
+				fields = append(fields, newField(escapeN(k, 100), escapeN(t[1], maxField)))
 				break
 			}
 		}
@@ -356,18 +254,19 @@ func selectedTags(n *integrations.Notification) []*slack.TextBlockObject {
 	return fields
 }
 
-func buttons(n *integrations.Notification) *slack.ActionBlock {
+// buttons are the card's actions: resolve (unless resolved), ignore
+// (while unresolved), assign to me.
+func buttons(n *integrations.Notification) []button {
 	loc := locale.For(n.Language)
 	id := strconv.FormatInt(n.Issue.ID, 10)
-	var elems []slack.BlockElement
+	var out []button
 	if status(n) != "resolved" {
-		elems = append(elems, slack.NewButtonBlockElement(ActionResolve, id, plain(loc.T("ButtonResolve"))).WithStyle(slack.StylePrimary))
+		out = append(out, newButton(ActionResolve, id, loc.T("ButtonResolve"), slack.StylePrimary))
 	}
 	if status(n) == "unresolved" {
-		elems = append(elems, slack.NewButtonBlockElement(ActionIgnore, id, plain(loc.T("ButtonIgnore"))))
+		out = append(out, newButton(ActionIgnore, id, loc.T("ButtonIgnore"), ""))
 	}
-	elems = append(elems, slack.NewButtonBlockElement(ActionAssignMe, id, plain(loc.T("ButtonAssignMe"))))
-	return slack.NewActionBlock("tocsin_actions", elems...)
+	return append(out, newButton(ActionAssignMe, id, loc.T("ButtonAssignMe"), ""))
 }
 
 func footer(n *integrations.Notification) string {
@@ -391,13 +290,4 @@ func fallback(n *integrations.Notification) string {
 		s += "[" + p + "] "
 	}
 	return escapeN(s+n.Issue.Title, maxText)
-}
-
-func mrkdwn(s string) *slack.TextBlockObject {
-	// verbatim: no automatic linking of names, channels or URLs.
-	return slack.NewTextBlockObject(slack.MarkdownType, s, false, true)
-}
-
-func plain(s string) *slack.TextBlockObject {
-	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 }

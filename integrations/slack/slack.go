@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // attemptTimeout bounds each call to Slack.
@@ -75,24 +76,47 @@ func (n *Notifier) Notify(ctx context.Context, note *integrations.Notification) 
 	if isStatusChange(note.Kind) {
 		// The update first: it is idempotent, so a retry after a failed
 		// reply does not change the parent twice.
-		status, err := n.update(ctx, note, channel, ts)
+		status, warning, err := n.update(ctx, note, channel, ts)
 		if err != nil {
 			return nil, err
 		}
-		res.Status = status
+		res.Status, res.Warning = status, warning
 	}
-	status, err := n.reply(ctx, note, channel, ts)
+	status, warning, err := n.reply(ctx, note, channel, ts)
 	if err != nil {
 		return nil, err
 	}
 	res.Status, res.Handle = status, note.Handle
+	res.Warning = templates.Warnings(res.Warning, warning)
 	return &res, nil
+}
+
+// addWarning sets the warning of a delivery's result.
+func addWarning(res *integrations.Result, warning string) *integrations.Result {
+	if res != nil && warning != "" {
+		res.Warning = templates.Warnings(res.Warning, warning)
+	}
+	return res
+}
+
+// postMessage posts m as a message of its own: to the incoming webhook,
+// or to the notification's channel.
+func (n *Notifier) postMessage(ctx context.Context, note *integrations.Notification, m message) (*integrations.Result, error) {
+	if n.cfg.WebhookURL != "" {
+		return n.postWebhook(ctx, m)
+	}
+	return n.postMarked(ctx, note, m)
 }
 
 // post starts the issue's thread.
 func (n *Notifier) post(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
 	// A test notification's issue may be a sample: no buttons to click.
-	return n.postMarked(ctx, note, issueMessage(note, messageOptions{buttons: note.Issue.ID > 0 && note.Kind != integrations.KindTest, event: true}))
+	m, warning, err := issueMessage(note, messageOptions{card: true, buttons: note.Issue.ID > 0 && note.Kind != integrations.KindTest, event: true})
+	if err != nil {
+		return nil, err
+	}
+	res, err := n.postMarked(ctx, note, m)
+	return addWarning(res, warning), err
 }
 
 // postMarked posts m as a message of its own to the notification's
@@ -141,30 +165,35 @@ func (n *Notifier) postMarked(ctx context.Context, note *integrations.Notificati
 }
 
 // reply answers in the thread of the message channel:ts.
-func (n *Notifier) reply(ctx context.Context, note *integrations.Notification, channel, ts string) (int, error) {
-	var m message
+func (n *Notifier) reply(ctx context.Context, note *integrations.Notification, channel, ts string) (int, string, error) {
+	o := messageOptions{card: true, event: true} // the parent keeps the buttons
 	switch note.Kind {
 	case integrations.KindResolved, integrations.KindAssigned, integrations.KindIgnored, integrations.KindUnresolved:
-		m = statusMessage(note)
-	default:
-		// The parent keeps the buttons.
-		m = issueMessage(note, messageOptions{event: true})
+		o = messageOptions{status: true}
+	}
+	m, warning, err := issueMessage(note, o)
+	if err != nil {
+		return 0, "", err
 	}
 	opts := append(m.options(), slack.MsgOptionTS(ts))
 	if broadcast(note.Options) {
 		opts = append(opts, slack.MsgOptionBroadcast())
 	}
-	return n.call(ctx, "reply in "+channel, func(ctx context.Context, a *attempt) error {
+	status, err := n.call(ctx, "reply in "+channel, func(ctx context.Context, a *attempt) error {
 		_, _, err := a.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
+	return status, warning, err
 }
 
 // update shows the issue's new status on the thread's parent. A parent
 // that can no longer be updated (deleted, too old) is left as it is.
-func (n *Notifier) update(ctx context.Context, note *integrations.Notification, channel, ts string) (int, error) {
-	m := issueMessage(note, messageOptions{buttons: true})
-	return n.call(ctx, "update "+channel+" message", func(ctx context.Context, a *attempt) error {
+func (n *Notifier) update(ctx context.Context, note *integrations.Notification, channel, ts string) (int, string, error) {
+	m, warning, err := issueMessage(note, messageOptions{card: true, buttons: true})
+	if err != nil {
+		return 0, "", err
+	}
+	status, err := n.call(ctx, "update "+channel+" message", func(ctx context.Context, a *attempt) error {
 		_, _, _, err := a.api.UpdateMessageContext(ctx, channel, ts, m.updateOptions()...)
 		var se slack.SlackErrorResponse
 		if errors.As(err, &se) && parentGone[se.Err] {
@@ -172,20 +201,23 @@ func (n *Notifier) update(ctx context.Context, note *integrations.Notification, 
 		}
 		return err
 	})
+	return status, warning, err
 }
 
 // notifyWebhook posts to the incoming webhook: no thread (webhooks return
 // no ts), no buttons (clicks need the bot's app).
 func (n *Notifier) notifyWebhook(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
-	var m message
+	o := messageOptions{card: true, event: true}
 	switch note.Kind {
 	case integrations.KindResolved, integrations.KindAssigned, integrations.KindIgnored, integrations.KindUnresolved:
-		m = issueMessage(note, messageOptions{})
-		m.attachment.Blocks.BlockSet = append(statusMessage(note).attachment.Blocks.BlockSet, m.attachment.Blocks.BlockSet...)
-	default:
-		m = issueMessage(note, messageOptions{event: true})
+		o = messageOptions{card: true, status: true}
 	}
-	return n.postWebhook(ctx, m)
+	m, warning, err := issueMessage(note, o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := n.postWebhook(ctx, m)
+	return addWarning(res, warning), err
 }
 
 // postWebhook posts m to the integration's incoming webhook.

@@ -4,64 +4,77 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/slack-go/slack"
-
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/locale"
+	"github.com/tocsin/tocsin/templates"
 )
 
-// summaryMessage is a scheduled summary: the period's figures, the events
+// summaryColour is the attachment bar of a summary: a calm blue.
+const summaryColour = "#2562d4"
+
+// summaryViewT is what slack/summary.json sees: the data and the parts of
+// the built-in message.
+type summaryViewT struct {
+	data
+	Text, Colour templates.Safe
+	// Head is the summary's name, project and period; Figures the
+	// period's counts with their change.
+	Head    templates.Safe
+	Figures []field
+	// Chart, TopIssues, NewIssues and Releases are whole section texts
+	// (heading included), "" when there is nothing to show.
+	Chart, TopIssues, NewIssues, Releases templates.Safe
+}
+
+// summaryView is a scheduled summary: the period's figures, the events
 // per day as a text chart, and the busiest and the new issues.
-func summaryMessage(n *integrations.Notification) message {
+func summaryView(n *integrations.Notification) summaryViewT {
 	loc := locale.For(n.Language)
 	s := n.Summary
+	if s == nil {
+		s = &integrations.Summary{}
+	}
 	project := firstOf(n.Issue.Project.Name, n.Issue.Project.Slug)
 	title := firstOf(s.Name, loc.T("Summary"))
-	head := fmt.Sprintf("*%s* · %s\n%s – %s", escapeN(title, maxTitle), escapeN(project, maxField),
-		slackDate(s.From), slackDate(s.To))
-	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(head), nil, nil)}
-	var fields []*slack.TextBlockObject
+	text := loc.T("SummaryFallback", "Name", Escape(title), "Events", s.Events, "NewIssues", s.NewIssues, "Project", Escape(project))
+	v := summaryViewT{data: newData(n), Text: js(text), Colour: js(summaryColour),
+		Head: js(fmt.Sprintf("*%s* · %s\n%s – %s", escapeN(title, maxTitle), escapeN(project, maxField),
+			slackDate(s.From), slackDate(s.To)))}
 	for _, f := range [][2]string{{loc.T("Events"), s.EventsFigure()}, {loc.T("NewIssues"), s.NewIssuesFigure()},
 		{loc.T("Regressions"), s.RegressionsFigure()}, {loc.T("Resolved"), s.ResolvedFigure()}} {
-		fields = append(fields, mrkdwn("*"+f[0]+"*\n"+f[1]))
+		v.Figures = append(v.Figures, newField(f[0], f[1]))
 	}
-	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 	if len(s.EventsByDay) > 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("*"+loc.T("EventsPerDay")+"*\n```"+s.Chart(20, n.Language)+"```"), nil, nil))
+		v.Chart = js("*" + loc.T("EventsPerDay") + "*\n```" + s.Chart(20, n.Language) + "```")
 	}
-	list := func(heading string, issues []integrations.SummaryIssue) {
+	list := func(heading string, issues []integrations.SummaryIssue) templates.Safe {
 		if len(issues) == 0 {
-			return
+			return ""
 		}
 		text := "*" + heading + "*"
 		for _, is := range issues {
 			text += "\n• " + link(is.URL, escapeN(firstOf(is.Title, loc.T("NoTitle")), maxTitle)) + " · " +
 				escapeN(is.ShortID, maxField) + " · " + loc.T("NEvents", "Count", is.Events) + " · " + loc.T("NUsers", "Count", is.Users)
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
+		return js(text)
 	}
-	list(loc.T("MostEvents"), s.TopIssues)
-	list(loc.T("NewIssues"), s.NewTop)
+	v.TopIssues, v.NewIssues = list(loc.T("MostEvents"), s.TopIssues), list(loc.T("NewIssues"), s.NewTop)
 	if len(s.Releases) > 0 {
 		text := "*" + loc.T("CrashFreeSessions") + "*"
 		for _, r := range s.Releases {
 			text += "\n• " + escapeN(r.Release, maxField) + loc.T("Colon") + r.CrashFree + " " + loc.T("NSessions", "Count", r.Sessions)
 		}
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil))
+		v.Releases = js(text)
 	}
-	text := loc.T("SummaryFallback", "Name", Escape(title), "Events", s.Events, "NewIssues", s.NewIssues, "Project", Escape(project))
-	return message{text: text, attachment: slack.Attachment{Color: summaryColour, Fallback: text,
-		Blocks: slack.Blocks{BlockSet: blocks}}}
+	return v
 }
-
-// summaryColour is the attachment bar of a summary: a calm blue.
-const summaryColour = "#2562d4"
 
 // notifySummary posts a summary as a message of its own.
 func (n *Notifier) notifySummary(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
-	m := summaryMessage(note)
-	if n.cfg.WebhookURL != "" {
-		return n.postWebhook(ctx, m)
+	m, warning, err := renderMessage(summaryTemplate, note, summaryView(note))
+	if err != nil {
+		return nil, err
 	}
-	return n.postMarked(ctx, note, m)
+	res, err := n.postMessage(ctx, note, m)
+	return addWarning(res, warning), err
 }

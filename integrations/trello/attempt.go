@@ -51,6 +51,8 @@ type attempt struct {
 	rec     *recorder
 	secrets []string
 	now     func() time.Time
+	// warning says why an override of a template was set aside.
+	warning string
 }
 
 // begin starts an attempt with its own deadline: the caller's, or

@@ -61,27 +61,12 @@ func hasMarker(desc string, id int64) bool {
 	return strings.TrimSpace(last) == marker(id)
 }
 
-// cardName is "[SHORTID] title", as plain text.
-func cardName(is *integrations.Issue, loc *locale.Localizer) string {
-	title := plain(truncate(is.Title, maxTitleRunes))
-	if title == "" {
-		title = loc.T("NoTitle")
-	}
-	if is.ShortID == "" {
-		return title
-	}
-	return "[" + plain(truncate(is.ShortID, 64)) + "] " + title
-}
-
-// cardDescription is the card's Markdown: the issue's essentials, the
-// stack excerpt, a link back and the marker.
-func cardDescription(n *integrations.Notification) string {
-	loc := locale.For(n.Language)
+// fields lists the issue's essentials for the card's description.
+func fields(n *integrations.Notification, loc *locale.Localizer) string {
 	stamp := func(t time.Time) string { return loc.TimeIn(t, n.TimeZone) }
 	is := &n.Issue
 	colon := strings.TrimSpace(loc.T("Colon"))
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s**\n\n", md(truncate(is.Title, maxTitleRunes)))
 	field := func(name, value string) {
 		if value != "" {
 			fmt.Fprintf(&b, "- **%s%s** %s\n", name, colon, md(truncate(value, maxFieldRunes)))
@@ -97,29 +82,28 @@ func cardDescription(n *integrations.Notification) string {
 	if !is.LastSeen.IsZero() {
 		field(loc.T("LastSeen"), stamp(is.LastSeen))
 	}
-	var env, release, message string
+	var env, release string
 	if ev := n.Event; ev != nil {
-		env, release, message = ev.Environment, ev.Release, ev.Message
+		env, release = ev.Environment, ev.Release
 	}
 	field(loc.T("Release"), firstOf(release, is.LastRelease, is.FirstRelease))
 	field(loc.T("Environment"), env)
-	if message != "" && message != is.Title {
-		fmt.Fprintf(&b, "\n%s\n", md(truncate(message, maxMessageRunes)))
-	}
-	if n.Event != nil && len(n.Event.Stacktrace) > 0 {
-		b.WriteString("\n**" + loc.T("StackTrace") + "**" + loc.T("Comma") + loc.T("MostRecentCallLast") + colon + "\n\n")
-		b.WriteString(codeBlock(n.Event.Stacktrace))
-	}
-	if link := linkTo(loc.T("OpenInTocsin", "What", firstOf(is.ShortID, loc.T("TheIssue"))), is.URL); link != "" {
-		fmt.Fprintf(&b, "\n%s\n", link)
-	}
-	fmt.Fprintf(&b, "\n%s\n", marker(is.ID))
 	return b.String()
 }
 
-// comment is the Markdown of a follow-up on an issue's card.
-func comment(n *integrations.Notification) string {
-	loc := locale.For(n.Language)
+// stackBlock is the stack excerpt under its heading, "" without one.
+func stackBlock(n *integrations.Notification, loc *locale.Localizer) string {
+	if n.Event == nil || len(n.Event.Stacktrace) == 0 {
+		return ""
+	}
+	colon := strings.TrimSpace(loc.T("Colon"))
+	return "**" + loc.T("StackTrace") + "**" + loc.T("Comma") + loc.T("MostRecentCallLast") + colon + "\n\n" +
+		codeBlock(n.Event.Stacktrace)
+}
+
+// headline is the first sentences of a comment: what happened and, for an
+// alert or a regression, the counts.
+func headline(n *integrations.Notification, loc *locale.Localizer) string {
 	is := &n.Issue
 	by := ""
 	if n.Actor != "" {
@@ -161,12 +145,6 @@ func comment(n *integrations.Notification) string {
 			b.WriteString(loc.T("CardLastSeen", "When", md(loc.TimeIn(is.LastSeen, n.TimeZone))))
 		}
 		b.WriteString(loc.T("Period"))
-		if ev := n.Event; ev != nil && ev.Message != "" && ev.Message != is.Title {
-			fmt.Fprintf(&b, "\n\n%s", md(truncate(ev.Message, maxMessageRunes)))
-		}
-	}
-	if link := linkTo(loc.T("OpenTocsin"), firstOf(eventURL(n), is.URL)); link != "" {
-		fmt.Fprintf(&b, "\n\n%s", link)
 	}
 	return b.String()
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/adlio/trello"
 
 	"github.com/tocsin/tocsin/integrations"
-	"github.com/tocsin/tocsin/locale"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // DefaultAPIURL is Trello's REST base, used when TOCSIN_TRELLO_API_URL is
@@ -92,15 +92,17 @@ func (n *Notifier) Notify(ctx context.Context, nt *integrations.Notification) (*
 			Err: fmt.Errorf("trello: handle %q is not a Trello card id", truncate(nt.Handle, 64))}
 	}
 	var create *trello.Card
+	var warning string
 	if nt.Handle == "" && creates(nt.Kind) {
 		var err error
-		if create, err = n.newCard(nt, list); err != nil {
+		if create, warning, err = n.newCard(nt, list); err != nil {
 			return nil, err
 		}
 	}
 
 	a, cancel := n.begin(ctx)
 	defer cancel()
+	a.warning = warning
 	card := &trello.Card{ID: nt.Handle}
 	card.SetClient(a.client)
 	if nt.Handle == "" {
@@ -135,7 +137,12 @@ func (n *Notifier) Notify(ctx context.Context, nt *integrations.Notification) (*
 			}
 		}
 	}
-	if _, err := card.AddComment(comment(nt)); err != nil {
+	text, warning, err := comment(nt)
+	if err != nil {
+		return nil, fmt.Errorf("trello: render the comment: %w", err)
+	}
+	a.warning = templates.Warnings(a.warning, warning)
+	if _, err := card.AddComment(text); err != nil {
 		return nil, a.fail("comment on card "+card.ID, err)
 	}
 	return a.result(card), nil
@@ -151,21 +158,30 @@ func creates(kind string) bool {
 	return false
 }
 
-// newCard is the card an issue gets, checked before anything is sent.
-func (n *Notifier) newCard(nt *integrations.Notification, list string) (*trello.Card, error) {
+// newCard is the card an issue gets, checked before anything is sent;
+// warning says why an override of its templates was set aside.
+func (n *Notifier) newCard(nt *integrations.Notification, list string) (*trello.Card, string, error) {
 	labels, err := labelIDs(nt.Options["labels"])
 	if err != nil {
-		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+		return nil, "", &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+	}
+	name, warnName, err := cardName(nt)
+	if err != nil {
+		return nil, "", fmt.Errorf("trello: render the card name: %w", err)
+	}
+	desc, warnDesc, err := cardDescription(nt)
+	if err != nil {
+		return nil, "", fmt.Errorf("trello: render the card description: %w", err)
 	}
 	card := &trello.Card{
-		Name:     cardName(&nt.Issue, locale.For(nt.Language)),
-		Desc:     cardDescription(nt),
+		Name:     name,
+		Desc:     desc,
 		IDList:   list,
 		IDLabels: labels,
 	}
 	days, err := dueDays(nt.Options["due_days"])
 	if err != nil {
-		return nil, &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
+		return nil, "", &integrations.PermanentError{Reason: integrations.ReasonConfig, Err: err}
 	}
 	if days > 0 {
 		at := nt.At
@@ -175,7 +191,7 @@ func (n *Notifier) newCard(nt *integrations.Notification, list string) (*trello.
 		due := at.UTC().AddDate(0, 0, days).Truncate(time.Second)
 		card.Due = &due
 	}
-	return card, nil
+	return card, templates.Warnings(warnName, warnDesc), nil
 }
 
 // findCard looks for issue id's card among the list's open cards, by the
@@ -226,7 +242,7 @@ func (a *attempt) move(card *trello.Card, list string, reopen bool) error {
 
 // result is what a delivery to card answers.
 func (a *attempt) result(card *trello.Card) *integrations.Result {
-	return &integrations.Result{Handle: card.ID, URL: firstOf(card.URL, card.ShortURL), Status: a.status()}
+	return &integrations.Result{Handle: card.ID, URL: firstOf(card.URL, card.ShortURL), Status: a.status(), Warning: a.warning}
 }
 
 func (a *attempt) status() int {

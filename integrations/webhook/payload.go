@@ -1,24 +1,94 @@
 package webhook
 
 import (
+	"encoding/json"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tocsin/tocsin/integrations"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // The body's shape follows Sentry's integration-platform webhooks:
 // https://docs.sentry.io/organization/integrations/integration-platform/webhooks/issues/
 // https://docs.sentry.io/organization/integrations/integration-platform/webhooks/issue-alerts/
-// Field names, string ids, string counts and timestamps are Sentry's.
+// Field names, string ids, string counts and timestamps are Sentry's. The
+// body is rendered by the templates webhook/issue.json and
+// webhook/event-alert.json (templates/builtin/webhook/) from a view whose
+// strings are escaped for the inside of a JSON string; the json tags name
+// the fields the templates write.
 
-type payload struct {
-	Action       string       `json:"action"`
-	Installation installation `json:"installation"`
-	Data         any          `json:"data"`
-	Actor        actor        `json:"actor"`
+// view is what the webhook templates see.
+type view struct {
+	Resource     string // "issue" or "event_alert" (Sentry-Hook-Resource)
+	Action       string
+	Installation string
+	Actor        actor
+	// Issue is the issue of an issue webhook, Event the event of an
+	// event_alert one, with the rule that fired.
+	Issue         *issue
+	Event         *event
+	TriggeredRule string
+}
+
+var (
+	issueTemplate = &templates.Template{Name: "webhook/issue.json", Format: templates.JSON,
+		View: func(n *integrations.Notification) any { return sampleView(n, "issue") }, Validate: isObject}
+	eventAlertTemplate = &templates.Template{Name: "webhook/event-alert.json", Format: templates.JSON,
+		View: func(n *integrations.Notification) any { return sampleView(n, "event_alert") }, Validate: isObject}
+)
+
+// sampleView is what checks and previews render resource's template
+// with: n's action when it is of that resource, else the resource's
+// usual one.
+func sampleView(n *integrations.Notification, resource string) view {
+	action := "created"
+	if resource == "event_alert" {
+		action = "triggered"
+	}
+	if r, a, err := Route(n); err == nil && r == resource {
+		action = a
+	}
+	return newView(n, resource, action, sampleInstallation)
+}
+
+// Templates are the webhook templates an organization, project or
+// integration may override.
+var Templates = templates.Registry{issueTemplate, eventAlertTemplate}
+
+// sampleInstallation stands for the installation in checks and previews.
+const sampleInstallation = "00000000-0000-4000-8000-000000000000"
+
+// newView is what the templates see of n, every string escaped for the
+// inside of a JSON string.
+func newView(n *integrations.Notification, resource, action, installation string) view {
+	v := view{Resource: resource, Action: action, Installation: installation,
+		Actor: actor{Type: "application", ID: "tocsin", Name: "Tocsin"}}
+	if n.Actor != "" {
+		v.Actor = actor{Type: "user", ID: n.Actor, Name: n.Actor}
+	}
+	if resource == "event_alert" {
+		ev := eventPayload(n)
+		v.Event = &ev
+		if n.Rule != nil {
+			v.TriggeredRule = n.Rule.Name
+		}
+	} else {
+		is := issuePayload(n)
+		v.Issue = &is
+	}
+	return templates.EscapeStrings(v, templates.JSONString)
+}
+
+// isObject accepts a body that is a JSON object, as receivers expect.
+func isObject(out string) error {
+	if !strings.HasPrefix(out, "{") {
+		return errors.New("the body is not a JSON object")
+	}
+	return nil
 }
 
 type installation struct {
@@ -29,15 +99,6 @@ type actor struct {
 	Type string `json:"type"` // "application" or "user"
 	ID   string `json:"id"`
 	Name string `json:"name"`
-}
-
-type issueData struct {
-	Issue issue `json:"issue"`
-}
-
-type eventAlertData struct {
-	Event         event  `json:"event"`
-	TriggeredRule string `json:"triggered_rule"`
 }
 
 type issue struct {
@@ -101,7 +162,7 @@ type event struct {
 	Environment *string        `json:"environment"`
 	Release     *string        `json:"release"`
 	Datetime    *string        `json:"datetime"`
-	Timestamp   *float64       `json:"timestamp"`
+	Timestamp   templates.Safe `json:"timestamp"` // a JSON number, "" for null
 	Tags        [][2]string    `json:"tags"`
 	URL         string         `json:"url,omitempty"`
 	WebURL      string         `json:"web_url,omitempty"`
@@ -208,8 +269,8 @@ func eventPayload(n *integrations.Notification) event {
 		out.Release = nullable(e.Release)
 		out.Datetime = sentryTime(e.Timestamp)
 		if !e.Timestamp.IsZero() {
-			ts := float64(e.Timestamp.UnixMicro()) / 1e6
-			out.Timestamp = &ts
+			ts, _ := json.Marshal(float64(e.Timestamp.UnixMicro()) / 1e6) // a float always encodes
+			out.Timestamp = templates.Safe(ts)
 		}
 		if e.Tags != nil {
 			out.Tags = e.Tags

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -108,7 +107,7 @@ func (w *Notifier) Notify(ctx context.Context, n *integrations.Notification) (*i
 	}
 	where := httpclient.Redact(target)
 
-	body, err := w.body(n, resource, action)
+	body, warning, err := w.body(n, resource, action)
 	if err != nil {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: fmt.Errorf("webhook: encode %s.%s: %w", resource, action, err)}
 	}
@@ -137,7 +136,7 @@ func (w *Notifier) Notify(ctx context.Context, n *integrations.Notification) (*i
 	}
 	defer resp.Body.Close()
 	text := readSnippet(resp.Body)
-	res := &integrations.Result{Status: resp.StatusCode}
+	res := &integrations.Result{Status: resp.StatusCode, Warning: warning}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return res, nil
 	}
@@ -155,23 +154,17 @@ func (w *Notifier) now() time.Time {
 	return time.Now()
 }
 
-// body encodes the payload with encoding/json, which escapes whatever the
-// event carries (quotes, control characters, <, >, &, invalid UTF-8).
-func (w *Notifier) body(n *integrations.Notification, resource, action string) ([]byte, error) {
-	p := payload{
-		Action:       action,
-		Installation: installation{UUID: w.installation},
-		Actor:        actor{Type: "application", ID: "tocsin", Name: "Tocsin"},
-	}
-	if n.Actor != "" {
-		p.Actor = actor{Type: "user", ID: n.Actor, Name: n.Actor}
-	}
+// body renders the payload from the resource's template: the
+// integration's override when it works, else the built-in one, whose
+// output is exactly Sentry's shape. warning says why an override was set
+// aside.
+func (w *Notifier) body(n *integrations.Notification, resource, action string) (body []byte, warning string, err error) {
+	t := issueTemplate
 	if resource == "event_alert" {
-		p.Data = eventAlertData{Event: eventPayload(n), TriggeredRule: n.Rule.Name}
-	} else {
-		p.Data = issueData{Issue: issuePayload(n)}
+		t = eventAlertTemplate
 	}
-	return json.Marshal(p)
+	out, warning, err := t.RenderView(n, newView(n, resource, action, w.installation))
+	return []byte(out), warning, err
 }
 
 // requestID is the Request-ID header: the idempotency key, so that

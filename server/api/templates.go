@@ -12,8 +12,17 @@ import (
 	"github.com/tocsin/tocsin/delivery"
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/integrations/email"
+	"github.com/tocsin/tocsin/integrations/github"
+	"github.com/tocsin/tocsin/integrations/slack"
+	"github.com/tocsin/tocsin/integrations/trello"
+	"github.com/tocsin/tocsin/integrations/webhook"
 	"github.com/tocsin/tocsin/store"
+	"github.com/tocsin/tocsin/templates"
 )
+
+// messageTemplates are every service's overridable templates.
+var messageTemplates templates.Registry = slices.Concat(email.Templates, slack.Templates, github.Templates,
+	trello.Templates, webhook.Templates)
 
 // maxTemplateBytes bounds an override's body.
 const maxTemplateBytes = 64 << 10
@@ -86,12 +95,11 @@ func (h *Handler) templateList(w http.ResponseWriter, r *http.Request, or *orgRe
 		return
 	}
 	ps := h.newProjectSlugs(r, or)
-	out := make([]templateJSON, 0, len(email.TemplateNames))
-	for _, name := range email.TemplateNames {
-		def, _ := email.DefaultTemplate(name)
-		tj := templateJSON{Name: name, Default: def, Overrides: []templateOverrideJSON{}}
+	out := make([]templateJSON, 0, len(messageTemplates))
+	for _, mt := range messageTemplates {
+		tj := templateJSON{Name: mt.Name, Default: mt.Default(), Overrides: []templateOverrideJSON{}}
 		for _, t := range ts {
-			if t.Name == name {
+			if t.Name == mt.Name {
 				tj.Overrides = append(tj.Overrides, ps.override(t))
 			}
 		}
@@ -112,7 +120,7 @@ type templateScope struct {
 // integration is answered 404.
 func (h *Handler) templateScope(w http.ResponseWriter, r *http.Request, or *orgRequest) (*templateScope, bool) {
 	sc := &templateScope{name: r.PathValue("kind") + "/" + r.PathValue("file")}
-	if !slices.Contains(email.TemplateNames, sc.name) {
+	if _, ok := messageTemplates.Lookup(sc.name); !ok {
 		writeError(w, http.StatusNotFound, "The requested resource does not exist")
 		return nil, false
 	}
@@ -189,7 +197,7 @@ func (h *Handler) templatePut(w http.ResponseWriter, r *http.Request, or *orgReq
 	if !checkTemplateBody(w, req.Body) {
 		return
 	}
-	if err := email.CheckTemplate(sc.name, *req.Body); err != nil {
+	if err := messageTemplates.Check(sc.name, *req.Body); err != nil {
 		writeFieldError(w, "body", err.Error())
 		return
 	}
@@ -236,8 +244,8 @@ func (h *Handler) templatePreview(w http.ResponseWriter, r *http.Request, or *or
 	case req.Name == nil:
 		writeFieldError(w, "name", "This field is required.")
 		return
-	case !slices.Contains(email.TemplateNames, *req.Name):
-		writeFieldError(w, "name", fmt.Sprintf("%q is not one of %s", *req.Name, strings.Join(email.TemplateNames, ", ")))
+	case !slices.Contains(messageTemplates.Names(), *req.Name):
+		writeFieldError(w, "name", fmt.Sprintf("%q is not one of %s", *req.Name, strings.Join(messageTemplates.Names(), ", ")))
 		return
 	case req.Issue == nil || *req.Issue == "":
 		writeFieldError(w, "issue", "This field is required.")
@@ -270,6 +278,7 @@ func (h *Handler) templatePreview(w http.ResponseWriter, r *http.Request, or *or
 		}
 		integrationID = &in.ID
 	}
+	tmpl, _ := messageTemplates.Lookup(*req.Name)
 	n, err := h.previewNotification(r, or, is, *req.Name)
 	if err != nil {
 		h.fail(w, r, err, "")
@@ -287,10 +296,10 @@ func (h *Handler) templatePreview(w http.ResponseWriter, r *http.Request, or *or
 		}
 		var ok bool
 		if body, ok = saved[*req.Name]; !ok {
-			body, _ = email.DefaultTemplate(*req.Name)
+			body = tmpl.Default()
 		}
 	}
-	out, err := email.Preview(*req.Name, body, n)
+	out, err := tmpl.Preview(body, n)
 	if err != nil {
 		writeFieldError(w, "body", err.Error())
 		return
@@ -314,8 +323,8 @@ func (h *Handler) orgIssue(r *http.Request, or *orgRequest, ref string) (*store.
 	return h.store.IssueGetByShortID(r.Context(), or.org.ID, p.ID, n)
 }
 
-// previewNotification is what the delivery worker would hand the email
-// notifier about the issue: an alert with the issue and its latest event,
+// previewNotification is what the delivery worker would hand a notifier
+// about the issue: an alert with the issue and its latest event,
 // or, for the digest and summary templates, a digest or a summary of that
 // one issue.
 func (h *Handler) previewNotification(r *http.Request, or *orgRequest, is *store.Issue, name string) (*integrations.Notification, error) {
@@ -327,11 +336,12 @@ func (h *Handler) previewNotification(r *http.Request, or *orgRequest, is *store
 	issueURL := issue.URL
 	now := time.Now().UTC()
 	n := &integrations.Notification{Kind: integrations.KindAlert, IdempotencyKey: "preview", Issue: issue, At: now}
+	_, file, _ := strings.Cut(name, "/")
 	switch {
-	case strings.HasPrefix(name, "email/digest"):
+	case strings.HasPrefix(file, "digest"):
 		n.Kind = integrations.KindDigest
 		n.Digest = []integrations.DigestItem{{Issue: issue, Alerts: 1, Reason: integrations.KindAlert}}
-	case strings.HasPrefix(name, "email/summary"):
+	case strings.HasPrefix(file, "summary"):
 		n.Kind = integrations.KindSummary
 		top := integrations.SummaryIssue{ShortID: issue.ShortID, Title: issue.Title, URL: issueURL,
 			Events: issue.Count, Users: issue.UserCount}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,8 +11,15 @@ import (
 
 	"github.com/tocsin/tocsin/event/eventtest"
 	"github.com/tocsin/tocsin/integrations/email"
+	"github.com/tocsin/tocsin/integrations/github"
+	"github.com/tocsin/tocsin/integrations/slack"
+	"github.com/tocsin/tocsin/integrations/trello"
+	"github.com/tocsin/tocsin/integrations/webhook"
 	"github.com/tocsin/tocsin/store"
 )
+
+// allTemplates are the templates the API serves: every service's.
+var allTemplates = slices.Concat(email.Templates, slack.Templates, github.Templates, trello.Templates, webhook.Templates)
 
 func templatesPath(tn *tenant) string {
 	return "/api/0/organizations/" + tn.org.Slug + "/templates/"
@@ -73,7 +81,10 @@ func TestTemplates_List(t *testing.T) {
 		for _, tj := range list(t, get(v, "templates")) {
 			name := str(t, tj, "name")
 			names = append(names, name)
-			def, _ := email.DefaultTemplate(name)
+			def := ""
+			if mt, ok := allTemplates.Lookup(name); ok {
+				def = mt.Default()
+			}
 			if got := str(t, tj, "default"); strings.TrimSpace(got) == "" || got != def {
 				t.Errorf("%s: default %q, want the built-in body", name, got)
 			}
@@ -81,8 +92,7 @@ func TestTemplates_List(t *testing.T) {
 				t.Errorf("%s: overrides %v, want none", name, o)
 			}
 		}
-		want := []string{"email/notification.txt", "email/notification.html", "email/digest.txt",
-			"email/digest.html", "email/summary.txt", "email/summary.html"}
+		want := allTemplates.Names()
 		if !slices.Equal(names, want) {
 			t.Errorf("names = %v, want %v", names, want)
 		}
@@ -372,4 +382,131 @@ func TestTemplates_Scopes(t *testing.T) {
 		e.want(t, http.StatusOK, "GET", templatesPath(a), devToken, nil)
 		wantDetail(t, e.want(t, http.StatusForbidden, "PUT", path, devToken, body), "permission")
 	})
+}
+
+// Every service's templates are served like the email ones: saved once
+// they check, previewed against a real issue, deleted.
+func TestTemplates_Services(t *testing.T) {
+	t.Parallel()
+	setup(t, func(t *testing.T, e *env) {
+		a := e.tenant(t, "acme")
+		now := time.Now().UTC().Truncate(time.Second)
+		res := e.ingestEvents(t, a.project, now, eventtest.PythonError(1, now, map[string]any{
+			"exception": map[string]any{"values": []any{map[string]any{"type": "ValueError",
+				"value": `<!channel> <script>alert(1)</script> [x](javascript:alert(1)) "}, {"type": "x`}}}}))
+		is, err := e.st.IssueGet(context.Background(), a.org.ID, res[0].IssueID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shortID := store.ShortID(a.project.Slug, is.ShortID)
+		issue := id(is.ID)
+		preview := templatesPath(a) + "preview/"
+
+		// A naive override of each, saved and previewed for the issue.
+		overrides := map[string]string{
+			"slack/alert.json":           `{"text": "{{.Issue.Title}}", "attachments": [{"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "{{.Issue.ShortID}} {{.Issue.Title}}"}}]}]}`,
+			"slack/digest.json":          `{"text": "x", "attachments": [{"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "{{range .Digest}}{{.Issue.ShortID}} {{.Issue.Title}}{{end}}"}}]}]}`,
+			"slack/summary.json":         `{"text": "x", "attachments": [{"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "{{range .Summary.TopIssues}}{{.ShortID}} {{.Title}}{{end}}"}}]}]}`,
+			"github/issue-title.txt":     "{{.Issue.ShortID}} {{.Issue.Title}}",
+			"github/issue.md":            "{{.Issue.ShortID}} {{.Issue.Title}}",
+			"github/comment.md":          "{{.Issue.ShortID}} {{.Issue.Title}}",
+			"trello/card-name.txt":       "{{.Issue.ShortID}} {{.Issue.Title}}",
+			"trello/card-description.md": "{{.Issue.ShortID}} {{.Issue.Title}}",
+			"trello/comment.md":          "{{.Issue.ShortID}} {{.Issue.Title}}",
+			"webhook/issue.json":         `{"id": "{{.Issue.ShortID}}", "title": "{{.Issue.Title}}"}`,
+			"webhook/event-alert.json":   `{"id": "{{.Event.IssueID}}", "title": "{{.Event.Title}}"}`,
+		}
+		for _, name := range allTemplates.Names() {
+			if strings.HasPrefix(name, "email/") {
+				continue
+			}
+			body, ok := overrides[name]
+			if !ok {
+				t.Errorf("no override of %s to test", name)
+				continue
+			}
+			// The built-in one shows the issue, inert.
+			v := e.want(t, http.StatusOK, "POST", preview, a.token, map[string]any{"name": name, "issue": issue})
+			out := str(t, v, "output")
+			if !strings.Contains(out, shortID) && !strings.Contains(out, "/issues/"+issue+"/") {
+				t.Errorf("built-in %s preview does not show the issue:\n%s", name, out)
+			}
+			wantInert(t, name, out)
+
+			path := templatesPath(a) + name + "/?project=" + a.project.Slug
+			e.want(t, http.StatusOK, "PUT", path, a.token, map[string]any{"body": body})
+			if got := str(t, e.want(t, http.StatusOK, "GET", path, a.token, nil), "body"); got != body {
+				t.Errorf("%s: saved %q, want %q", name, got, body)
+			}
+			v = e.want(t, http.StatusOK, "POST", preview, a.token, map[string]any{"name": name, "issue": issue})
+			out = str(t, v, "output")
+			if !strings.Contains(out, shortID) && !strings.Contains(out, strings.ReplaceAll(shortID, "-", `\-`)) &&
+				!strings.Contains(out, `"`+issue+`"`) {
+				t.Errorf("%s preview of the override does not show the issue:\n%s", name, out)
+			}
+			wantInert(t, name, out)
+			e.want(t, http.StatusNoContent, "DELETE", path, a.token, nil)
+		}
+
+		// Refused with where and why: the line and column, a field the
+		// view lacks, output that is not the message the service takes.
+		for _, tc := range []struct {
+			name, body string
+			parts      []string
+		}{
+			{"slack/alert.json", "{\n  {{ oops }}", []string{"slack/alert.json:2:6", `"oops" not defined`}},
+			{"slack/alert.json", "{\n \"text\": \"{{.Issue.Nope}}\"}", []string{"slack/alert.json:2:", "Nope"}},
+			{"slack/alert.json", `{"text": "x"}`, []string{"one attachment"}},
+			{"slack/digest.json", `{"text": {{.Issue.Title}}, "attachments": []}`, []string{"not JSON"}},
+			{"github/issue.md", "ok\n{{if .Event}}unclosed", []string{"github/issue.md:2:", "unexpected EOF"}},
+			{"trello/comment.md", "{{.Event.Nope}}", []string{"trello/comment.md:1:", "Nope"}},
+			{"webhook/issue.json", `["{{.Issue.Title}}"]`, []string{"not a JSON object"}},
+		} {
+			path := templatesPath(a) + tc.name + "/"
+			wantBodyError(t, e.want(t, http.StatusBadRequest, "PUT", path, a.token, map[string]any{"body": tc.body}), tc.parts...)
+			wantBodyError(t, e.want(t, http.StatusBadRequest, "POST", preview, a.token,
+				map[string]any{"name": tc.name, "body": tc.body, "issue": issue}), tc.parts...)
+		}
+		v := e.want(t, http.StatusOK, "GET", templatesPath(a), a.token, nil)
+		for _, name := range allTemplates.Names() {
+			if got := templateOverrides(t, v, name); len(got) != 0 {
+				t.Errorf("%s overrides = %q, want none", name, got)
+			}
+		}
+	})
+}
+
+// wantInert checks a preview: the issue's hostile title shows as text.
+// Plain-text templates (titles, card names) have no markup to check.
+func wantInert(t *testing.T, name, out string) {
+	t.Helper()
+	if strings.HasSuffix(name, ".txt") {
+		return
+	}
+	text := out
+	if strings.HasSuffix(name, ".json") {
+		var v any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("%s preview is not JSON: %v\n%s", name, err, out)
+		}
+		b, _ := json.Marshal(v)
+		text = string(b)
+		if strings.HasPrefix(name, "webhook/") {
+			if !strings.Contains(out, `\u003cscript\u003e`) {
+				t.Errorf("%s preview does not carry the title as a string:\n%s", name, out)
+			}
+			return
+		}
+		text = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(text)
+	}
+	// Slack's mrkdwn has no [text](url) links: only <url|text> ones.
+	bad := []string{"<!channel>", "<script>", "](javascript", `"type":"x"`}
+	if strings.HasPrefix(name, "slack/") {
+		bad[2] = "<javascript"
+	}
+	for _, bad := range bad {
+		if strings.Contains(text, bad) {
+			t.Errorf("%s preview carries %q:\n%s", name, bad, out)
+		}
+	}
 }
