@@ -277,8 +277,9 @@ func (c *evalCtx) filter(n Node) (bool, error) {
 		if !c.loaded.tagsOK {
 			c.loaded.tags, c.loaded.tagsOK = ev.IndexTags(), true
 		}
+		key := n.str("key")
 		for _, t := range c.loaded.tags {
-			if strings.EqualFold(t.Key, n.str("key")) {
+			if strings.EqualFold(t.Key, key) {
 				vals = append(vals, t.Value)
 			}
 		}
@@ -348,6 +349,15 @@ func anyMatch(vals []string, pred func(string) bool) bool {
 	return false
 }
 
+// frameFields read the frame fields of the stacktrace.* attributes.
+var frameFields = map[string]func(*event.Frame) string{
+	"code":     func(f *event.Frame) string { return f.ContextLine },
+	"module":   func(f *event.Frame) string { return f.Module },
+	"filename": func(f *event.Frame) string { return f.Filename },
+	"abs_path": func(f *event.Frame) string { return f.AbsPath },
+	"package":  func(f *event.Frame) string { return f.Package },
+}
+
 // attributeValues reads an event attribute of EventAttributeFilter; some
 // have several values (every exception, every frame).
 func attributeValues(ev *event.Event, attr string) []string {
@@ -393,8 +403,15 @@ func attributeValues(ev *event.Event, attr string) []string {
 		if ev.User == nil {
 			return nil
 		}
-		return one(map[string]string{"user.id": ev.User.ID, "user.email": ev.User.Email,
-			"user.username": ev.User.Username, "user.ip_address": ev.User.IPAddress}[attr])
+		switch attr {
+		case "user.id":
+			return one(ev.User.ID)
+		case "user.email":
+			return one(ev.User.Email)
+		case "user.username":
+			return one(ev.User.Username)
+		}
+		return one(ev.User.IPAddress)
 	case "http.method", "http.url":
 		if ev.Request == nil {
 			return nil
@@ -407,15 +424,17 @@ func attributeValues(ev *event.Event, attr string) []string {
 		return one(ev.SDK.Name)
 	}
 	if f, ok := strings.CutPrefix(attr, "stacktrace."); ok {
+		field := frameFields[f]
+		if field == nil {
+			return nil
+		}
 		var out []string
 		visit := func(st *event.Stacktrace) {
 			if st == nil {
 				return
 			}
-			for _, fr := range st.Frames {
-				v := map[string]string{"code": fr.ContextLine, "module": fr.Module, "filename": fr.Filename,
-					"abs_path": fr.AbsPath, "package": fr.Package}[f]
-				if v != "" {
+			for i := range st.Frames {
+				if v := field(&st.Frames[i]); v != "" {
 					out = append(out, v)
 				}
 			}

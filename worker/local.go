@@ -74,6 +74,10 @@ func (l *Local) Hand(entries []*store.OutboxEntry, reserved int) {
 // maxLocalBatch bounds the entries handed to the handlers at once.
 const maxLocalBatch = 500
 
+// localLinger is how long a batch waits for more activities: little
+// beside the time an alert takes to reach its service.
+const localLinger = 20 * time.Millisecond
+
 // handLocal runs the handed-over entries through the handlers until ctx
 // ends, then handles what is still queued (ingest stops first, so that is
 // all there will be). Handling is not cut short by the stop: a batch
@@ -108,13 +112,21 @@ const localTimeout = 30 * time.Second
 func (w *Worker) handleHanded(ctx context.Context, first handedBatch) {
 	l := w.cfg.Local
 	entries, reserved := first.entries, first.reserved
+	// Waiting a moment for the next commits makes batches of tens of
+	// activities instead of a few: the handlers' reads and writes are per
+	// batch (the batch's issues in one read, its firings in one
+	// transaction), and each write takes SQLite's one writer from ingest.
+	linger := time.NewTimer(localLinger)
+	defer linger.Stop()
 more:
 	for len(entries) < maxLocalBatch {
 		select {
 		case hb := <-l.queue:
 			entries = append(entries, hb.entries...)
 			reserved += hb.reserved
-		default:
+		case <-linger.C:
+			break more
+		case <-ctx.Done():
 			break more
 		}
 	}
