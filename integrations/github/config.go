@@ -33,6 +33,11 @@ type Config struct {
 	// WebhookSecret checks X-Hub-Signature-256 of inbound webhooks; ""
 	// means the integration takes none.
 	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// Installation names the Tocsin deployment (its installation UUID),
+	// set by the caller rather than stored: the hidden marker of a filed
+	// issue carries it, so that a retry after a lost answer finds the
+	// issue this Tocsin filed, and no other's, whatever base_url says.
+	Installation string `json:"-"`
 }
 
 var (

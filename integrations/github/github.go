@@ -172,7 +172,7 @@ func (n *Notifier) issueRequest(nt *integrations.Notification) (*gh.IssueRequest
 	if err != nil {
 		return nil, "", fmt.Errorf("github: render the issue title: %w", err)
 	}
-	body, warnBody, err := issueBody(nt)
+	body, warnBody, err := issueBody(nt, n.cfg.Installation)
 	if err != nil {
 		return nil, "", fmt.Errorf("github: render the issue body: %w", err)
 	}
@@ -236,11 +236,17 @@ func mergeLabels(base []string, extra any) ([]string, error) {
 const newestIssues = 100
 
 // findFiled looks for the issue filed for nt.Issue by an earlier attempt:
-// one whose body has the marker and the link back to the same Tocsin issue,
-// opened by the token's user (author, "" when it is unknown).
+// one whose body has the marker of this Tocsin and issue, opened by the
+// token's user (author, "" when it is unknown). Without an installation
+// to tell deployments apart, the body must also link back to the same
+// Tocsin issue.
 func (n *Notifier) findFiled(ctx context.Context, repo repoRef, nt *integrations.Notification, author string) (*gh.Issue, int, error) {
-	marker := "<!-- " + issueMarker(nt.Issue.ID) + " -->"
-	back := linkURL(nt.Issue.URL)
+	term := issueMarker(n.cfg.Installation, nt.Issue.ID)
+	marker := "<!-- " + term + " -->"
+	back := ""
+	if n.cfg.Installation == "" {
+		back = linkURL(nt.Issue.URL)
+	}
 	ours := func(iss *gh.Issue) bool {
 		return !iss.IsPullRequest() &&
 			strings.Contains(iss.GetBody(), marker) &&
@@ -262,7 +268,7 @@ func (n *Notifier) findFiled(ctx context.Context, repo repoRef, nt *integrations
 	if resp.NextPage == 0 {
 		return nil, 0, nil // that was every issue
 	}
-	q := fmt.Sprintf(`repo:%s is:issue in:body "%s"`, repo, issueMarker(nt.Issue.ID))
+	q := fmt.Sprintf(`repo:%s is:issue in:body "%s"`, repo, term)
 	if author != "" {
 		q += " author:" + author
 	}

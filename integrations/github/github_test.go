@@ -278,16 +278,16 @@ func TestNotifier_Notify_lostHandle(t *testing.T) {
 // any body in a public repository.
 func TestNotifier_Notify_markerMustBeOurs(t *testing.T) {
 	t.Parallel()
-	planted := text(issueBody(sample()))
+	planted := text(issueBody(sample(), testInstallation))
 	for _, c := range []struct {
 		name  string
 		issue githubtest.Issue
 	}{
 		{name: "filed by someone else", issue: githubtest.Issue{Title: "x", Body: planted, Author: "mallory"}},
 		{name: "another Tocsin", issue: githubtest.Issue{Title: "x", Author: githubtest.Login,
-			Body: strings.ReplaceAll(planted, "tocsin.example.com", "tocsin-staging.example.com")}},
+			Body: strings.ReplaceAll(planted, issueMarker(testInstallation, 42), issueMarker("0badc0de-0000-4000-8000-000000000000", 42))}},
 		{name: "another Tocsin issue", issue: githubtest.Issue{Title: "x", Author: githubtest.Login,
-			Body: strings.ReplaceAll(planted, "tocsin:issue:42", "tocsin:issue:421")}},
+			Body: strings.ReplaceAll(planted, issueMarker(testInstallation, 42), issueMarker(testInstallation, 421))}},
 		{name: "a pull request", issue: githubtest.Issue{Title: "x", Body: planted, Author: githubtest.Login, PullRequest: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -299,6 +299,19 @@ func TestNotifier_Notify_markerMustBeOurs(t *testing.T) {
 				t.Errorf("handle %q, want a new issue, octo/app#2", res.Handle)
 			}
 		})
+	}
+}
+
+// A retry finds the issue this Tocsin filed even when base_url changed
+// between the lost answer and the retry (the links in the body differ).
+func TestNotifier_Notify_markerSurvivesBaseURLChange(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.fake.Seed("octo/app", githubtest.Issue{Title: "x", Author: githubtest.Login,
+		Body: strings.ReplaceAll(text(issueBody(sample(), testInstallation)), "tocsin.example.com", "errors.example.com")})
+	res := notify(t, b.notifier, sample())
+	if res.Handle != "octo/app#1" {
+		t.Errorf("handle %q, want the issue filed before, octo/app#1", res.Handle)
 	}
 }
 

@@ -141,7 +141,15 @@ func link(text, u string) string {
 // issueMarker is the hidden text by which a GitHub issue filed for a
 // Tocsin issue is found again when its handle was lost (Tocsin crashed
 // between GitHub's answer and storing it).
-func issueMarker(id int64) string { return "tocsin:issue:" + strconv.FormatInt(id, 10) }
+func issueMarker(installation string, id int64) string {
+	if installation == "" {
+		return "tocsin:issue:" + strconv.FormatInt(id, 10)
+	}
+	// 48 bits of the installation tell deployments filing into one
+	// repository apart; the marker stays one search term.
+	inst := strings.ReplaceAll(installation, "-", "")
+	return "tocsin:issue:" + inst[:min(len(inst), 12)] + ":" + strconv.FormatInt(id, 10)
+}
 
 // deliveryMarker marks a comment with the notification it delivered, so
 // that a retry after a lost answer does not comment twice.

@@ -10,6 +10,9 @@ import (
 
 const testWebhookSecret = "whsec-n0t-for-your-eyes"
 
+// testInstallation is the Tocsin deployment the tests' notifiers file for.
+const testInstallation = "a8e5d37a-696c-4c54-adb5-b3f28d64c7de"
+
 // bundle is what a test works with: a notifier talking to a fake GitHub.
 type bundle struct {
 	fake     *githubtest.Server
@@ -22,7 +25,8 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	f := githubtest.NewServer(t)
-	cfg := Config{Token: githubtest.Token, Owner: "octo", Repo: "app", Labels: []string{"tocsin"}, WebhookSecret: testWebhookSecret}
+	cfg := Config{Token: githubtest.Token, Owner: "octo", Repo: "app", Labels: []string{"tocsin"}, WebhookSecret: testWebhookSecret,
+		Installation: testInstallation}
 	n, err := New(cfg, f.APIURL(), f.Client())
 	if err != nil {
 		t.Fatal(err)

@@ -152,10 +152,10 @@ func issueTitle(n *integrations.Notification) (string, string, error) {
 
 // issueBody is the Markdown body of a new GitHub issue, under the hidden
 // marker by which it is found again (which no template can leave out).
-func issueBody(n *integrations.Notification) (string, string, error) {
+func issueBody(n *integrations.Notification, installation string) (string, string, error) {
 	out, warning, err := issueTemplate.Render(n)
 	if n.Issue.ID != 0 {
-		out = "<!-- " + issueMarker(n.Issue.ID) + " -->\n" + out
+		out = "<!-- " + issueMarker(installation, n.Issue.ID) + " -->\n" + out
 	}
 	return strings.TrimRight(out, "\n") + "\n", warning, err
 }

@@ -28,7 +28,7 @@ func TestNotifier_Notify_overrides(t *testing.T) {
 	if is.Title != "Tocsin: "+nt.Issue.Title {
 		t.Errorf("title %q", is.Title)
 	}
-	wantBody := "<!-- " + issueMarker(nt.Issue.ID) + " -->\nCustom: [" + escapeInline(nt.Issue.Title, maxFieldRunes) + "](" + nt.Issue.URL + ")\n"
+	wantBody := "<!-- " + issueMarker(testInstallation, nt.Issue.ID) + " -->\nCustom: [" + escapeInline(nt.Issue.Title, maxFieldRunes) + "](" + nt.Issue.URL + ")\n"
 	if is.Body != wantBody {
 		t.Errorf("body %q, want %q", is.Body, wantBody)
 	}
@@ -52,7 +52,7 @@ func TestNotifier_Notify_overrides(t *testing.T) {
 			}
 			is := b.fake.Issue("octo/app", 1)
 			got := is.Body
-			want := text(issueBody(sample()))
+			want := text(issueBody(sample(), testInstallation))
 			if name == "github/comment.md" {
 				got = is.Comments[len(is.Comments)-1].Body
 				nt.Templates = nil

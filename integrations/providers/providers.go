@@ -78,6 +78,7 @@ func New(o Options) map[string]*integrations.Provider {
 				if err != nil {
 					return nil, err
 				}
+				cfg.Installation = o.InstallationUUID
 				return github.New(cfg, o.GitHubAPIURL, services)
 			},
 			Check:     func(ctx context.Context, n integrations.Notifier) error { return n.(*github.Notifier).Check(ctx) },
