@@ -34,8 +34,19 @@ type alerting struct {
 // then starts the worker.
 func newAlerting(t *testing.T, st *store.Store, mk func(a *alerting)) *alerting {
 	t.Helper()
+	return newAlertingVia(t, st, "local", mk)
+}
+
+// newAlertingVia is newAlerting with activities reaching the engine from
+// ingest in memory ("local", as `tocsin run`), or only through the
+// store's outbox ("outbox", as a `tocsin run web` and a `tocsin run
+// worker` process).
+func newAlertingVia(t *testing.T, st *store.Store, via string, mk func(a *alerting)) *alerting {
+	t.Helper()
 	f := newFixture(t, st)
-	f.local = worker.NewLocal(worker.DefaultLocalCapacity)
+	if via == "local" {
+		f.local = worker.NewLocal(worker.DefaultLocalCapacity)
+	}
 	a := &alerting{tocsinServer: f.serve(t)}
 	a.sdk = newSDK(t, a.dsn(a.boot.Key), sentry.ClientOptions{Environment: "production", Release: "shop@1.0"})
 	mk(a)
@@ -192,34 +203,39 @@ func TestRules_SentryGoSDK(t *testing.T) {
 		})
 	})
 
-	t.Run("frequency fires on the 4th event and not again", func(t *testing.T) {
-		t.Parallel()
-		storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
-			var spike *store.Rule
-			a := newAlerting(t, st, func(a *alerting) {
-				spike = a.rule(t, rules.Rule{Name: "spike", Frequency: 30, Conditions: node(rules.EventFrequency,
-					map[string]any{"value": json.Number("3"), "interval": "1h", "comparisonType": "count"})})
-			})
-			for i := range 3 {
-				a.capture(t, "inventory sync failed", nil)
-				a.evaluated(t) // each event is evaluated before the next comes
-				if ns := a.notified(t, spike.ID); len(ns) != 0 {
-					t.Fatalf("fired after %d events: %s", i+1, describe(ns))
+	for _, via := range []string{"local", "outbox"} {
+		t.Run("frequency fires on the 4th event and not again, via "+via, func(t *testing.T) {
+			t.Parallel()
+			storetest.ForEachEngine(t, func(t *testing.T, st *store.Store) {
+				var spike *store.Rule
+				a := newAlertingVia(t, st, via, func(a *alerting) {
+					spike = a.rule(t, rules.Rule{Name: "spike", Frequency: 30, Conditions: node(rules.EventFrequency,
+						map[string]any{"value": json.Number("3"), "interval": "1h", "comparisonType": "count"})})
+				})
+				for i := range 3 {
+					a.capture(t, "inventory sync failed", nil)
+					a.evaluated(t) // each event is evaluated before the next comes
+					if ns := a.notified(t, spike.ID); len(ns) != 0 {
+						t.Fatalf("fired after %d events: %s", i+1, describe(ns))
+					}
 				}
-			}
-			fourth := a.capture(t, "inventory sync failed", nil)
-			ns := a.waitNotified(t, spike, 1)
-			if ns[0].EventID != fourth {
-				t.Errorf("fired for event %s, want the 4th, %s", ns[0].EventID, fourth)
-			}
-			a.capture(t, "inventory sync failed", nil)
-			a.capture(t, "inventory sync failed", nil)
-			a.evaluated(t)
-			if ns := a.notified(t, spike.ID); len(ns) != 1 {
-				t.Errorf("within the rule's frequency: %s, want the one firing", describe(ns))
-			}
+				fourth := a.capture(t, "inventory sync failed", nil)
+				ns := a.waitNotified(t, spike, 1)
+				if ns[0].EventID != fourth {
+					t.Errorf("fired for event %s, want the 4th, %s", ns[0].EventID, fourth)
+				}
+				a.capture(t, "inventory sync failed", nil)
+				a.capture(t, "inventory sync failed", nil)
+				a.evaluated(t)
+				if ns := a.notified(t, spike.ID); len(ns) != 1 {
+					t.Errorf("within the rule's frequency: %s, want the one firing", describe(ns))
+				}
+				if n := a.activities(t, via); n != 6 {
+					t.Errorf("%v activities came %s, want all 6", n, via)
+				}
+			})
 		})
-	})
+	}
 
 	t.Run("regression fires after resolve", func(t *testing.T) {
 		t.Parallel()
