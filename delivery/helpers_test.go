@@ -60,6 +60,7 @@ func (c *clock) Add(d time.Duration) {
 // destination holds).
 type world struct {
 	st    *store.Store
+	url   string // of the database, to open another store on it
 	db    *sql.DB
 	box   *integrations.SecretBox
 	clock *clock
@@ -105,7 +106,9 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, w *world)) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = db.Close() })
-			fn(t, newWorld(t, st, db))
+			w := newWorld(t, st, db)
+			w.url = url
+			fn(t, w)
 		})
 	}
 }

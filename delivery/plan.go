@@ -182,25 +182,27 @@ func (p *planner) plan(ctx context.Context, pn *store.PendingNotification) ([]*s
 
 // digestPolicy says whether a notification to an integration that renders
 // digests waits in one, and how long: during the integration's quiet
-// time until it ends (unless the issue is fatal or the action says
-// "page": true), else when the action asks for digests, by the
-// integration's delays. nil means it goes out now.
+// time until it ends, unless it is urgent (then it goes out now); else
+// when the action asks for digests, by the integration's delays. nil
+// means it goes out now.
 func (p *planner) digestPolicy(ctx context.Context, pn *store.PendingNotification, a action, in *store.Integration) (*store.DigestPolicy, error) {
-	config := map[string]any{}
-	if in != nil {
-		_ = json.Unmarshal([]byte(in.Config), &config) // validated when saved
-	}
-	if quiet, err := integrations.ParseQuiet(config); err == nil && quiet != nil && !a.flag("page") {
-		if end, ok := quiet.End(pn.DateCreated); ok {
+	config := integrationConfig(in)
+	if end, ok := quietEnd(config, pn.DateCreated); ok {
+		level := ""
+		if !a.flag("page") {
 			is, err := p.store.IssueByID(ctx, *pn.IssueID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
 			}
-			if is == nil || is.Level != "fatal" {
-				wait := end.Sub(pn.DateCreated)
-				return &store.DigestPolicy{MinDelay: wait, MaxDelay: wait}, nil
+			if is != nil {
+				level = is.Level
 			}
 		}
+		if urgent(level, a) {
+			return nil, nil
+		}
+		wait := end.Sub(pn.DateCreated)
+		return &store.DigestPolicy{MinDelay: wait, MaxDelay: wait}, nil
 	}
 	if !a.flag("digest") {
 		return nil, nil
@@ -211,6 +213,16 @@ func (p *planner) digestPolicy(ctx context.Context, pn *store.PendingNotificatio
 		d = store.DigestPolicy{MinDelay: delays[0], Increment: delays[1], MaxDelay: delays[2]}
 	}
 	return &d, nil
+}
+
+// integrationConfig is an integration's settings; empty for the built-in
+// email.
+func integrationConfig(in *store.Integration) map[string]any {
+	config := map[string]any{}
+	if in != nil {
+		_ = json.Unmarshal([]byte(in.Config), &config) // validated when saved
+	}
+	return config
 }
 
 // emailTargets resolves an email action to addresses: a member, a team's

@@ -331,10 +331,12 @@ func (w *Worker) notifier(in *store.Integration) (integrations.Notifier, error) 
 
 // closeDigests turns the digests that are due into deliveries: one
 // delivery of the digest's issues to its target, or, for a digest of one
-// issue, the notification it would have been without digests.
+// issue, the notification it would have been without digests. A digest
+// due during its target's quiet time waits for its end (quietHold).
 func (w *Worker) closeDigests(ctx context.Context) error {
 	for ctx.Err() == nil {
-		ts, err := w.store.DigestsClaim(ctx, w.cfg.Now(), 20, lease)
+		now := w.cfg.Now()
+		ts, err := w.store.DigestsClaim(ctx, now, 20, lease, quietHold(ctx, w.store, now))
 		if err != nil {
 			return err
 		}

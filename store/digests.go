@@ -59,9 +59,10 @@ type DigestEntry struct {
 	Records     int64  // summed counts of the issue's records
 	FirstRecord time.Time
 	LastRecord  time.Time
-	// The issue's own figures, for ordering and rendering.
+	// The issue's own figures, for ordering, rendering and holding.
 	TimesSeen int64
 	FirstSeen time.Time
+	Level     string
 }
 
 // DigestAdd adds a record to the open timeline of its project and target,
@@ -158,11 +159,26 @@ func openTimeline(ctx context.Context, q querier, engine Engine, r *DigestRecord
 	return id, due, deadline, nil
 }
 
+// DigestHold keeps issues of a due timeline back until Until: they stay
+// in the timeline, which stays open (taking records) and is due then. A
+// hold that has ended keeps nothing back.
+type DigestHold struct {
+	Until  time.Time
+	Issues []int64
+}
+
 // DigestsClaim claims up to limit timelines due at now for lease: open ones
 // past their due time, and claimed ones whose lease ran out (their worker
 // died). A claimed timeline takes no more records; new ones open another.
 // Several workers may claim at once; each timeline goes to one.
-func (s *Store) DigestsClaim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*DigestTimeline, error) {
+//
+// hold, when not nil, is asked about each open timeline before it is
+// claimed (with its entries; it may read the store, not write): the issues
+// it keeps back wait in the timeline, whose due time moves to the hold's
+// end, and only the others are claimed, as a timeline of their own. A
+// claim whose lease ran out was decided already and is not asked about.
+func (s *Store) DigestsClaim(ctx context.Context, now time.Time, limit int, lease time.Duration,
+	hold func(*DigestTimeline) (*DigestHold, error)) ([]*DigestTimeline, error) {
 	now = now.UTC()
 	// The worker asks every second and is almost always told "none": a
 	// read answers that without taking the write lock (SQLite's writer is
@@ -184,42 +200,116 @@ func (s *Store) DigestsClaim(ctx context.Context, now time.Time, limit int, leas
 			lock = " FOR UPDATE SKIP LOCKED"
 		}
 		rs, err := q.query(ctx, `SELECT id, organization_id, project_id, integration_id, provider, target,
-				first_record, due, deadline FROM digest_timelines
+				first_record, due, deadline, state FROM digest_timelines
 			WHERE (state = 'open' AND due <= $1) OR (state = 'claimed' AND claimed_until < $1)
 			ORDER BY due, id LIMIT $2`+lock, now, limit)
 		if err != nil {
 			return fmt.Errorf("claim digests: %w", err)
 		}
+		var due []*DigestTimeline
+		open := map[int64]bool{}
 		for rs.Next() {
-			var t DigestTimeline
+			var (
+				t     DigestTimeline
+				state string
+			)
 			if err := rs.Scan(&t.ID, &t.OrganizationID, &t.ProjectID, &t.IntegrationID, &t.Provider, &t.Target,
-				&t.FirstRecord, &t.Due, &t.Deadline); err != nil {
+				&t.FirstRecord, &t.Due, &t.Deadline, &state); err != nil {
 				rs.Close()
 				return fmt.Errorf("claim digests: %w", err)
 			}
-			out = append(out, &t)
+			due = append(due, &t)
+			open[t.ID] = state == "open"
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
 			return fmt.Errorf("claim digests: %w", err)
 		}
-		for _, t := range out {
+		for _, t := range due {
+			if t.Entries, err = digestEntries(ctx, q, t.ID); err != nil {
+				return err
+			}
+			if hold != nil && open[t.ID] {
+				h, err := hold(t)
+				if err != nil {
+					return err
+				}
+				if h != nil && h.Until.After(now) {
+					all, err := digestHold(ctx, q, t, h)
+					if err != nil {
+						return err
+					}
+					if all {
+						continue
+					}
+				}
+			}
 			if _, err := q.exec(ctx, `UPDATE digest_timelines SET state = 'claimed', claimed_until = $2 WHERE id = $1`,
 				t.ID, now.Add(lease)); err != nil {
 				return fmt.Errorf("claim digest %d: %w", t.ID, err)
 			}
-			if t.Entries, err = digestEntries(ctx, q, t.ID); err != nil {
-				return err
-			}
+			out = append(out, t)
 		}
 		return nil
 	})
 	return out, err
 }
 
+// digestHold keeps h's issues in the open timeline t, due at h.Until, and
+// reports whether that was all of them. When some of t's issues are not
+// held, they move to a new timeline, which becomes t (ID and Entries), to
+// be claimed.
+func digestHold(ctx context.Context, q querier, t *DigestTimeline, h *DigestHold) (bool, error) {
+	held := map[int64]bool{}
+	for _, id := range h.Issues {
+		held[id] = true
+	}
+	var keep, rest []*DigestEntry
+	for _, e := range t.Entries {
+		if held[e.IssueID] {
+			keep = append(keep, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	if len(keep) == 0 {
+		return false, nil
+	}
+	until := h.Until.UTC().Truncate(time.Microsecond)
+	deadline := t.Deadline
+	if deadline.Before(until) {
+		deadline = until
+	}
+	if _, err := q.exec(ctx, `UPDATE digest_timelines SET due = $2, deadline = $3 WHERE id = $1`,
+		t.ID, until, deadline); err != nil {
+		return false, fmt.Errorf("hold digest %d: %w", t.ID, err)
+	}
+	if len(rest) == 0 {
+		return true, nil
+	}
+	// The unique index covers open timelines only: the new one, made
+	// claimed, stands beside the open one of the same target.
+	var id int64
+	if err := q.queryRow(ctx, `INSERT INTO digest_timelines (organization_id, project_id, integration_id, provider,
+			target, state, first_record, due, deadline, date_created)
+		VALUES ($1, $2, $3, $4, $5, 'claimed', $6, $7, $8, $6) RETURNING id`,
+		t.OrganizationID, t.ProjectID, t.IntegrationID, t.Provider, t.Target, t.FirstRecord.UTC(), t.Due.UTC(),
+		t.Deadline.UTC()).Scan(&id); err != nil {
+		return false, fmt.Errorf("split digest %d: %w", t.ID, err)
+	}
+	for _, e := range rest {
+		if _, err := q.exec(ctx, `UPDATE digest_records SET timeline_id = $2 WHERE timeline_id = $1 AND issue_id = $3`,
+			t.ID, id, e.IssueID); err != nil {
+			return false, fmt.Errorf("split digest %d: %w", t.ID, err)
+		}
+	}
+	t.ID, t.Entries = id, rest
+	return false, nil
+}
+
 func digestEntries(ctx context.Context, q querier, timelineID int64) ([]*DigestEntry, error) {
 	rs, err := q.query(ctx, `SELECT r.issue_id, r.rule_id, r.event_id, r.reason, r.options, r.count, r.first_record, r.last_record,
-			i.times_seen, i.first_seen
+			i.times_seen, i.first_seen, i.level
 		FROM digest_records r JOIN issues i ON i.id = r.issue_id WHERE r.timeline_id = $1`, timelineID)
 	if err != nil {
 		return nil, fmt.Errorf("read digest %d: %w", timelineID, err)
@@ -229,7 +319,7 @@ func digestEntries(ctx context.Context, q querier, timelineID int64) ([]*DigestE
 	for rs.Next() {
 		var e DigestEntry
 		if err := rs.Scan(&e.IssueID, &e.RuleID, &e.EventID, &e.Reason, &e.Options, &e.Records, &e.FirstRecord, &e.LastRecord,
-			&e.TimesSeen, &e.FirstSeen); err != nil {
+			&e.TimesSeen, &e.FirstSeen, &e.Level); err != nil {
 			return nil, fmt.Errorf("read digest %d: %w", timelineID, err)
 		}
 		out = append(out, &e)

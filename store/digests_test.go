@@ -42,7 +42,7 @@ func addRecord(t *testing.T, s *store.Store, p *store.Project, issue int64, targ
 
 func claim(t *testing.T, s *store.Store, at time.Time) []*store.DigestTimeline {
 	t.Helper()
-	ds, err := s.DigestsClaim(context.Background(), at, 10, time.Minute)
+	ds, err := s.DigestsClaim(context.Background(), at, 10, time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestStore_DigestDurableOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 4 {
 			wg.Go(func() {
-				ds, err := s.DigestsClaim(context.Background(), t0.Add(5*time.Minute), 10, time.Minute)
+				ds, err := s.DigestsClaim(context.Background(), t0.Add(5*time.Minute), 10, time.Minute, nil)
 				if err != nil {
 					t.Error(err)
 					return
@@ -230,6 +230,144 @@ func TestStore_DigestSurvivesRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			if again := claim(t, second, t0.Add(time.Hour)); len(again) != 0 {
+				t.Errorf("%d digests after it was delivered", len(again))
+			}
+		})
+	}
+}
+
+// A claimer may keep issues of a due timeline back (its target's quiet
+// time): they stay in the open timeline, due when the hold ends, with the
+// records that come meanwhile; the other issues are claimed at once, as a
+// timeline of their own. Several claimers at once still get each once.
+func TestStore_DigestHold(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a := newTenant(t, s, "acme")
+		ids := digestIssues(t, s, a.project, 3)
+		for i, id := range ids {
+			addRecord(t, s, a.project, id, "#ops", t0.Add(time.Duration(i)*time.Minute))
+		}
+		addRecord(t, s, a.project, ids[0], "#dev", t0)
+		until := t0.Add(time.Hour)
+		hold := func(d *store.DigestTimeline) (*store.DigestHold, error) {
+			if d.Target != "#ops" {
+				return nil, nil
+			}
+			if len(d.Entries) != 3 {
+				t.Errorf("asked about a digest of %d issues, want the 3 of #ops", len(d.Entries))
+			}
+			return &store.DigestHold{Until: until, Issues: []int64{ids[0], ids[1]}}, nil
+		}
+
+		var mu sync.Mutex
+		got := map[string][]*store.DigestTimeline{}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				ds, err := s.DigestsClaim(ctx, t0.Add(5*time.Minute), 10, time.Minute, hold)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, d := range ds {
+					got[d.Target] = append(got[d.Target], d)
+				}
+			})
+		}
+		wg.Wait()
+		if len(got) != 2 || len(got["#ops"]) != 1 || len(got["#dev"]) != 1 {
+			t.Fatalf("claimed %v, want #dev and the unheld part of #ops once each", got)
+		}
+		if e := got["#ops"][0].Entries; len(e) != 1 || e[0].IssueID != ids[2] {
+			t.Fatalf("claimed #ops with %d entries, want issue %d alone", len(e), ids[2])
+		}
+		for _, d := range []*store.DigestTimeline{got["#ops"][0], got["#dev"][0]} {
+			if err := s.DigestDone(ctx, d.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		// The held issues wait in the open timeline: a record meanwhile
+		// joins it and leaves its due time at the hold's end.
+		if due := addRecord(t, s, a.project, ids[2], "#ops", t0.Add(10*time.Minute)); !due.Equal(until) {
+			t.Errorf("a record during the hold is due %s, want %s (the hold's end)", due.Sub(t0), until.Sub(t0))
+		}
+		if ds := claim(t, s, until.Add(-time.Second)); len(ds) != 0 {
+			t.Fatalf("%d digests claimed before the hold ends", len(ds))
+		}
+		// At the end the claimer holds nothing: the whole timeline goes.
+		ds, err := s.DigestsClaim(ctx, until, 10, time.Minute, func(*store.DigestTimeline) (*store.DigestHold, error) {
+			return &store.DigestHold{Until: until, Issues: ids}, nil // ended: not held
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 1 || ds[0].Target != "#ops" || len(ds[0].Entries) != 3 {
+			t.Fatalf("at the hold's end %d digests (%v), want #ops with its 3 issues", len(ds), ds)
+		}
+		if err := s.DigestDone(ctx, ds[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if ds := claim(t, s, until.Add(time.Hour)); len(ds) != 0 {
+			t.Errorf("%d digests left after delivery", len(ds))
+		}
+	})
+}
+
+// A timeline whose every issue is held is not claimed, and its new due
+// time outlives the process: a store opened again on the database claims
+// it when the hold ends, once.
+func TestStore_DigestHoldSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	for _, e := range storetest.Engines {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := storetest.DatabaseURL(t, e)
+			first, err := store.Open(ctx, store.Options{DatabaseURL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := first.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			a := newTenant(t, first, "acme")
+			ids := digestIssues(t, first, a.project, 2)
+			for i, id := range ids {
+				addRecord(t, first, a.project, id, "#ops", t0.Add(time.Duration(i)*time.Minute))
+			}
+			until := t0.Add(9 * time.Hour)
+			ds, err := first.DigestsClaim(ctx, t0.Add(5*time.Minute), 10, time.Minute,
+				func(d *store.DigestTimeline) (*store.DigestHold, error) {
+					return &store.DigestHold{Until: until, Issues: ids}, nil
+				})
+			if err != nil || len(ds) != 0 {
+				t.Fatalf("claimed %d digests (%v), want all held", len(ds), err)
+			}
+			if err := first.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			second, err := store.Open(ctx, store.Options{DatabaseURL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = second.Close() })
+			if ds := claim(t, second, until.Add(-time.Second)); len(ds) != 0 {
+				t.Fatalf("after the restart %d digests claimed before the hold ends", len(ds))
+			}
+			ds = claim(t, second, until)
+			if len(ds) != 1 || len(ds[0].Entries) != 2 {
+				t.Fatalf("after the restart %d digests at the hold's end (%v), want the one with 2 issues", len(ds), ds)
+			}
+			if err := second.DigestDone(ctx, ds[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if again := claim(t, second, until.Add(time.Hour)); len(again) != 0 {
 				t.Errorf("%d digests after it was delivered", len(again))
 			}
 		})
