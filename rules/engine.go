@@ -122,7 +122,7 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 			continue
 		}
 		due = append(due, en)
-		if !seen[en.IssueID] {
+		if en.Issue == nil && !seen[en.IssueID] {
 			seen[en.IssueID] = true
 			issueIDs = append(issueIDs, en.IssueID)
 		}
@@ -130,17 +130,22 @@ func (e *Engine) HandleActivities(ctx context.Context, entries []*store.OutboxEn
 	if len(due) == 0 {
 		return nil
 	}
-	// The batch's issues are read once, as they are now: the counts an
-	// activity's rules read are the current ones too.
-	issues, err := e.store.IssuesByIDs(ctx, issueIDs)
-	if err != nil {
-		return err
+	// The batch's issues that ingest did not hand over are read once, as
+	// they are now: the counts an activity's rules read are current too.
+	var issues map[int64]*store.Issue
+	if len(issueIDs) > 0 {
+		var err error
+		if issues, err = e.store.IssuesByIDs(ctx, issueIDs); err != nil {
+			return err
+		}
 	}
 	b := newBatch()
 	for _, en := range due {
-		is := issues[en.IssueID]
+		is := en.Issue // as the event left it, when ingest handed it over
 		if is == nil {
-			continue // deleted since
+			if is = issues[en.IssueID]; is == nil {
+				continue // deleted since
+			}
 		}
 		act := &Activity{Kind: en.Kind, Issue: is, Now: en.DateCreated, Event: en.Event}
 		if en.EventRowID != nil {

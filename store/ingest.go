@@ -41,6 +41,9 @@ type IngestResult struct {
 	NewIssue   bool
 	Regression bool // a resolved issue reopened
 	Unignored  bool // an ignored issue's condition ran out
+	// Issue is the issue as this event left it, as committed (the rules
+	// engine of the same process evaluates the event on it).
+	Issue *Issue
 }
 
 // Activity kinds that the outbox carries to the rules engine, one row per
@@ -98,6 +101,35 @@ func (s *Store) IngestBatch(ctx context.Context, envs []*IngestEnvelope) error {
 		}
 		return agg.flush(ctx, q)
 	})
+}
+
+// issueAfter is the issue is as the UPDATE of ingestOne leaves it, worked
+// out in memory from the row it read (which the transaction holds: SQLite
+// has one writer, PostgreSQL locks the row). TestStore_IngestIssueAfter
+// holds the two to the same result.
+func issueAfter(is *Issue, ev *event.Event, newUser int64, status, substatus string, resolvedAt *time.Time, clearIgnore bool) *Issue {
+	after := *is
+	after.TimesSeen++
+	after.UserCount += newUser
+	ts := ev.Timestamp.UTC()
+	if ts.After(is.LastSeen) {
+		after.LastSeen = ts
+	}
+	if ts.Before(is.FirstSeen) {
+		after.FirstSeen = ts
+	}
+	after.Level = ev.Level
+	if ev.Release != "" && !ts.Before(is.LastSeen) {
+		after.LastRelease = ev.Release
+	}
+	after.Status, after.Substatus, after.ResolvedAt = status, substatus, resolvedAt
+	if status != StatusResolved {
+		after.ResolvedInRelease = ""
+	}
+	if clearIgnore {
+		after.Ignore.Until, after.Ignore.Count, after.Ignore.UserCount = nil, 0, 0
+	}
+	return &after
 }
 
 // lockIssues locks, on PostgreSQL, the existing issues a batch will update,
@@ -272,6 +304,7 @@ func (s *Store) ingestOne(ctx context.Context, q querier, ie *IngestEvent, agg *
 	if err != nil {
 		return res, fmt.Errorf("update issue %d: %w", issue.ID, err)
 	}
+	res.Issue = issueAfter(issue, ev, newUser, status, substatus, resolvedAt, clearIgnore)
 	if activity != "" {
 		data := "{}"
 		if res.Regression && ev.Release != "" {

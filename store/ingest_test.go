@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -1155,6 +1156,91 @@ func TestStore_IngestLeasedOutbox(t *testing.T) {
 		}
 		if n, err := s.OutboxPending(ctx); err != nil || n != 2 {
 			t.Fatalf("pending %d (%v), want the 2 claimed", n, err)
+		}
+	})
+}
+
+// The issue an ingest result carries (what the rules engine of the same
+// process evaluates the event on) is the issue as stored after the event:
+// counts, first and last seen, level, releases, status and ignore state.
+func TestStore_IngestIssueAfter(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a := newTenant(t, s, "acme")
+		set := func(id int64, u *store.IssueUpdate) {
+			t.Helper()
+			u.At = t0
+			if _, err := s.IssuesUpdate(ctx, a.org.ID, []int64{id}, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		status := func(st string) *string { return &st }
+		fp := fingerprint("after")
+		with := func(fields map[string]any) map[string]any {
+			out := map[string]any{"fingerprint": fp["fingerprint"]}
+			for k, v := range fields {
+				out[k] = v
+			}
+			return out
+		}
+		steps := []struct {
+			name   string
+			at     time.Duration
+			fields map[string]any
+			before func(id int64)
+		}{
+			{name: "new issue", fields: with(map[string]any{"release": "1.0"})},
+			{name: "a user and a release", at: time.Minute, fields: with(map[string]any{"release": "1.1", "level": "warning",
+				"user": map[string]any{"id": "ada"}})},
+			{name: "an older timestamp", at: -time.Hour, fields: with(map[string]any{"release": "0.9",
+				"user": map[string]any{"id": "bo"}})},
+			{name: "the same user again", at: 2 * time.Minute, fields: with(map[string]any{"user": map[string]any{"id": "ada"}})},
+			{name: "a regression", at: 3 * time.Minute, fields: with(nil), before: func(id int64) {
+				set(id, &store.IssueUpdate{Status: status(store.StatusResolved)})
+			}},
+			{name: "an ignored issue", at: 4 * time.Minute, fields: with(nil), before: func(id int64) {
+				set(id, &store.IssueUpdate{Status: status(store.StatusIgnored), Ignore: store.IgnoreOptions{Count: 5}})
+			}},
+			{name: "an ignore that runs out", at: 5 * time.Minute, fields: with(nil), before: func(id int64) {
+				set(id, &store.IssueUpdate{Status: status(store.StatusIgnored), Ignore: store.IgnoreOptions{Count: 1}})
+			}},
+			{name: "no longer new", at: 4 * 24 * time.Hour, fields: with(nil)},
+		}
+		var id int64
+		for i, st := range steps {
+			if st.before != nil {
+				st.before(id)
+			}
+			at := t0.Add(st.at)
+			if st.at < 0 {
+				at = t0.Add(10 * time.Minute) // received later, happened earlier
+			}
+			res := ingest(t, s, a.project, at, eventtest.PythonError(100+i, t0.Add(st.at), st.fields))
+			id = res[0].IssueID
+			got := res[0].Issue
+			want := mustIssue(t, s, a.org.ID, id)
+			if got == nil {
+				t.Fatalf("%s: no issue in the result", st.name)
+			}
+			// Times as the store keeps them (microseconds), and the fields
+			// the store's read adds to an issue's row.
+			g := *got
+			g.FirstSeen, g.LastSeen = g.FirstSeen.Truncate(time.Microsecond), g.LastSeen.Truncate(time.Microsecond)
+			w := *want
+			w.FirstSeen, w.LastSeen = w.FirstSeen.UTC(), w.LastSeen.UTC()
+			g.FirstSeen, g.LastSeen = g.FirstSeen.UTC(), g.LastSeen.UTC()
+			if (g.ResolvedAt == nil) != (w.ResolvedAt == nil) {
+				t.Errorf("%s: resolved at %v, stored %v", st.name, g.ResolvedAt, w.ResolvedAt)
+			}
+			g.ResolvedAt, w.ResolvedAt = nil, nil
+			if (g.Ignore.Until == nil) != (w.Ignore.Until == nil) {
+				t.Errorf("%s: ignored until %v, stored %v", st.name, g.Ignore.Until, w.Ignore.Until)
+			}
+			g.Ignore.Until, w.Ignore.Until = nil, nil
+			if !reflect.DeepEqual(g, w) {
+				t.Errorf("%s: result's issue\n%+v\nstored\n%+v", st.name, g, w)
+			}
 		}
 	})
 }

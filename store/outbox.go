@@ -22,6 +22,9 @@ type OutboxEntry struct {
 	// handed over in the process that stored it (nil when read from the
 	// store): the engine then need not read and parse it again.
 	Event *event.Event
+	// Issue is the issue as that event left it, likewise when handed over
+	// (nil when read from the store).
+	Issue *Issue
 }
 
 // OutboxClaim leases up to limit entries for the lease's duration. Entries

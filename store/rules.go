@@ -344,7 +344,10 @@ func fireRound(ctx context.Context, q querier, fs []*RuleFiring, idx []int, fire
 	for _, i := range idx {
 		f := fs[i]
 		at := f.At.UTC()
-		n, err := q.exec(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired) VALUES ($1, $2, $3)
+		// A rule or issue deleted since the evaluation fires nothing
+		// (rather than failing the batch on its foreign key).
+		n, err := q.exec(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired)
+			SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM rules WHERE id = $1) AND EXISTS (SELECT 1 FROM issues WHERE id = $2)
 			ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired = excluded.last_fired
 			WHERE rule_fires.last_fired <= $4`, f.RuleID, f.IssueID, at, at.Add(-f.Frequency))
 		if err != nil {

@@ -86,5 +86,22 @@ func TestStore_RulesFireBatch(t *testing.T) {
 		if err != nil || !last[r1].Equal(t0.Add(31*time.Minute)) || !last[r2].Equal(t0) {
 			t.Errorf("last fired %v (%v), want rule 1 at +31m and rule 2 at +0", last, err)
 		}
+
+		// A rule or an issue deleted since the evaluation fires nothing,
+		// and does not fail the others.
+		if err := s.IssuesDelete(ctx, a.org.ID, []int64{i2}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RuleDelete(ctx, a.org.ID, a.project.ID, r2); err != nil {
+			t.Fatal(err)
+		}
+		fired, err = s.RulesFire(ctx, []*store.RuleFiring{
+			firing(r1, i2, 2*time.Hour, `{"a":1}`), firing(r2, i1, 2*time.Hour, `{"b":1}`), firing(r1, i1, 2*time.Hour, `{"a":1}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []bool{false, false, true}; !slices.Equal(fired, want) {
+			t.Errorf("after the deletes: fired %v, want %v", fired, want)
+		}
 	})
 }

@@ -243,7 +243,8 @@ func handed(envs []*store.IngestEnvelope) []*store.OutboxEntry {
 			ev.Data = nil
 			rowID := r.EventRowID
 			out = append(out, &store.OutboxEntry{ID: r.OutboxID, ProjectID: ie.ProjectID, IssueID: r.IssueID,
-				EventRowID: &rowID, Kind: r.Kind, DateCreated: ie.Event.Received.Truncate(time.Microsecond), Event: &ev})
+				EventRowID: &rowID, Kind: r.Kind, DateCreated: ie.Event.Received.Truncate(time.Microsecond), Event: &ev,
+				Issue: r.Issue})
 		}
 	}
 	return out
