@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -332,28 +333,86 @@ func (s *Store) RulesFire(ctx context.Context, fs []*RuleFiring) ([]bool, error)
 	return fired, err
 }
 
+// liveFirings leaves out of idx the firings whose rule or issue was
+// deleted since they were evaluated: they fire nothing, rather than fail
+// the batch's transaction on a foreign key.
+func liveFirings(ctx context.Context, q querier, fs []*RuleFiring, idx []int) ([]int, error) {
+	rules, issues := map[int64]bool{}, map[int64]bool{}
+	for _, i := range idx {
+		rules[fs[i].RuleID], issues[fs[i].IssueID] = false, false
+	}
+	for _, c := range []struct {
+		table string
+		ids   map[int64]bool
+	}{{"rules", rules}, {"issues", issues}} {
+		keys := slices.Collect(maps.Keys(c.ids))
+		rs, err := q.query(ctx, `SELECT id FROM `+c.table+` WHERE id IN (`+placeholders(1, len(keys))+`)`, anySlice(keys)...)
+		if err != nil {
+			return nil, fmt.Errorf("fire rules: %w", err)
+		}
+		for rs.Next() {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return nil, fmt.Errorf("fire rules: %w", err)
+			}
+			c.ids[id] = true
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, fmt.Errorf("fire rules: %w", err)
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(idx), func(i int) bool { return !rules[fs[i].RuleID] || !issues[fs[i].IssueID] }), nil
+}
+
 // maxFiringsPerStatement bounds the rows of one multi-row insert (well
 // under both engines' limits on parameters).
 const maxFiringsPerStatement = 100
 
 // fireRound records firings with distinct rule and issue: the
-// compare-and-set of each, then the history and the notification
-// requests of those that fired, each in one statement.
+// compare-and-set of all of them in one statement, then the history and
+// the notification requests of those that fired, one statement each.
 func fireRound(ctx context.Context, q querier, fs []*RuleFiring, idx []int, fired []bool) error {
-	var won []int
+	idx, err := liveFirings(ctx, q, fs, idx)
+	if err != nil || len(idx) == 0 {
+		return err
+	}
+	var args []any
+	var rows []string
 	for _, i := range idx {
 		f := fs[i]
 		at := f.At.UTC()
-		// A rule or issue deleted since the evaluation fires nothing
-		// (rather than failing the batch on its foreign key).
-		n, err := q.exec(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired)
-			SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM rules WHERE id = $1) AND EXISTS (SELECT 1 FROM issues WHERE id = $2)
-			ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired = excluded.last_fired
-			WHERE rule_fires.last_fired <= $4`, f.RuleID, f.IssueID, at, at.Add(-f.Frequency))
-		if err != nil {
-			return fmt.Errorf("fire rule %d: %w", f.RuleID, err)
+		args = append(args, f.RuleID, f.IssueID, at, at.Add(-f.Frequency))
+		rows = append(rows, "("+placeholders(len(args)-3, 4)+")")
+	}
+	// Each row wins when the rule last fired for the issue at or before
+	// its own window start; RETURNING lists the rows inserted or updated,
+	// not those whose condition failed.
+	rs, err := q.query(ctx, `INSERT INTO rule_fires (rule_id, issue_id, last_fired, window_start)
+		VALUES `+strings.Join(rows, ", ")+`
+		ON CONFLICT (rule_id, issue_id) DO UPDATE SET last_fired = excluded.last_fired, window_start = excluded.window_start
+		WHERE rule_fires.last_fired <= excluded.window_start
+		RETURNING rule_id, issue_id`, args...)
+	if err != nil {
+		return fmt.Errorf("fire rules: %w", err)
+	}
+	wonPair := map[[2]int64]bool{}
+	for rs.Next() {
+		var rule, issue int64
+		if err := rs.Scan(&rule, &issue); err != nil {
+			rs.Close()
+			return fmt.Errorf("fire rules: %w", err)
 		}
-		if n > 0 {
+		wonPair[[2]int64{rule, issue}] = true
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("fire rules: %w", err)
+	}
+	var won []int
+	for _, i := range idx {
+		if wonPair[[2]int64{fs[i].RuleID, fs[i].IssueID}] {
 			fired[i] = true
 			won = append(won, i)
 		}
@@ -361,14 +420,13 @@ func fireRound(ctx context.Context, q querier, fs []*RuleFiring, idx []int, fire
 	if len(won) == 0 {
 		return nil
 	}
-	var args []any
-	var rows []string
+	args, rows = args[:0], rows[:0]
 	for _, i := range won {
 		f := fs[i]
 		args = append(args, f.RuleID, f.IssueID, f.EventID, f.Reason, f.At.UTC())
 		rows = append(rows, "("+placeholders(len(args)-4, 5)+")")
 	}
-	rs, err := q.query(ctx, `INSERT INTO rule_fire_history (rule_id, issue_id, event_id, reason, date_created)
+	rs, err = q.query(ctx, `INSERT INTO rule_fire_history (rule_id, issue_id, event_id, reason, date_created)
 		VALUES `+strings.Join(rows, ", ")+` RETURNING id, rule_id, issue_id`, args...)
 	if err != nil {
 		return fmt.Errorf("record firings: %w", err)
