@@ -65,6 +65,7 @@ func hostileNotification(name, lang string) []*integrations.Notification {
 // naive are overrides that print event data wherever their author
 // pleased: in JSON strings, as Markdown link text, in HTML.
 var naive = map[string]string{
+	"email/subject.txt":          "[{{.Project}}] {{.Issue.Title}} {{.Issue.Culprit}}",
 	"email/notification.txt":     "{{.Issue.Title}} {{with .Event}}{{.Message}}{{end}}",
 	"email/notification.html":    `<a href="{{.Issue.URL}}">{{.Issue.Title}}</a> <p title="{{.Issue.Culprit}}">{{with .Event}}{{.Message}}{{end}}</p>`,
 	"email/digest.txt":           "{{range .Digest}}{{.Issue.Title}}\n{{end}}",

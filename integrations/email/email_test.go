@@ -358,3 +358,43 @@ func TestNew(t *testing.T) {
 		t.Errorf("New: %v, domain %q", err, e.domain)
 	}
 }
+
+// The subject comes from its template, which can be overridden; event data
+// cannot add a header through it (a line break makes the override count
+// as broken: the built-in subject is used, with a warning).
+func TestNotifier_Notify_subjectTemplate(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, body, title, want string
+		warned                  bool
+	}{
+		{name: "override", body: "[{{.Project}}] {{.Issue.ShortID}} {{.Issue.Level}}", title: "ValueError",
+			want: "[Backend] BACKEND-1A error"},
+		{name: "a title that breaks the line", body: "{{.Issue.Title}}", title: "boom\r\nBcc: victim@example.com",
+			want: "[Tocsin] BACKEND-1A: boom Bcc: victim@example.com", warned: true},
+		{name: "an empty subject", body: "{{/* nothing */}}", title: "ValueError",
+			want: "[Tocsin] BACKEND-1A: ValueError", warned: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e, f := setup(t, emailtest.Options{}, TLSNone, nil)
+			n := notification(integrations.KindAlert)
+			n.Issue.Title = c.title
+			n.Templates = map[string]string{"email/subject.txt": c.body}
+			res, err := e.Notify(context.Background(), n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := parse(t, f.Messages()[0])
+			if got := p.Get("Subject"); got != c.want {
+				t.Errorf("Subject %q, want %q", got, c.want)
+			}
+			if p.Get("Bcc") != "" {
+				t.Errorf("a Bcc header came in: %q", p.Get("Bcc"))
+			}
+			if warned := strings.Contains(res.Warning, "email/subject.txt"); warned != c.warned {
+				t.Errorf("warning %q, want one naming the template: %v", res.Warning, c.warned)
+			}
+		})
+	}
+}

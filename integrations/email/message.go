@@ -83,13 +83,16 @@ func newView(n *integrations.Notification) view {
 // root Message-ID (without angle brackets), and why an override of its
 // templates was not used ("" when none was broken).
 func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) (*mail.Msg, string, string, error) {
-	v := newView(n)
 	tt, ht := notificationText, notificationHTML
 	switch {
 	case n.Kind == integrations.KindSummary && n.Summary != nil:
 		tt, ht = summaryText, summaryHTML
 	case n.Kind == integrations.KindDigest:
 		tt, ht = digestText, digestHTML
+	}
+	subject, warnSubject, err := subjectText.Render(n)
+	if err != nil {
+		return nil, "", "", err
 	}
 	text, warnText, err := tt.Render(n)
 	if err != nil {
@@ -99,12 +102,12 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 	if err != nil {
 		return nil, "", "", err
 	}
-	warning := templates.Warnings(warnText, warnHTML)
+	warning := templates.Warnings(warnSubject, warnText, warnHTML)
 
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	m.FromMailAddress(e.from)
 	m.ToMailAddress(to...)
-	m.Subject(v.Subject)
+	m.Subject(cutSubject(subject))
 	m.SetDateWithValue(e.now())
 	m.SetUserAgent("Tocsin")
 	m.SetGenHeader("Auto-Submitted", "auto-generated") // RFC 3834: no vacation replies
@@ -117,8 +120,8 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 		m.SetGenHeaderPreformatted(mail.HeaderReferences, "<"+root+">")
 	}
 	unsubscribe := []string{"mailto:" + e.from.Address + "?subject=unsubscribe"}
-	if v.UnsubscribeURL != "" {
-		unsubscribe = append(unsubscribe, v.UnsubscribeURL)
+	if u := unsubscribeURL(n.Options); u != "" {
+		unsubscribe = append(unsubscribe, u)
 	}
 	m.SetListUnsubscribe(unsubscribe...)
 
