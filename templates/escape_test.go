@@ -88,6 +88,8 @@ func TestWithColumn(t *testing.T) {
 		{"ok\n{{if .Event}}unclosed", "n.txt:2:22: "},
 		{"x\n{{end}}", "n.txt:2:1: "},
 		{"x {{.A}\n", "n.txt:1:7: "},
+		// The quote in the action, not the JSON's first.
+		{`{"text": "{{.Issue.Title"}`, "n.txt:1:25: "},
 	} {
 		_, err := texttemplate.New("n.txt").Parse(tc.body)
 		if err == nil {

@@ -20,6 +20,28 @@ var tokenREs = []*regexp.Regexp{
 	regexp.MustCompile(`unexpected (\S+)`),       // unexpected <.> in operand
 }
 
+// tokenIndex finds token on a line, in its template actions first (where
+// a parse error is: a JSON or HTML template has the same characters
+// around them), else anywhere; -1 when it is not there.
+func tokenIndex(line, token string) int {
+	for start := 0; ; {
+		open := strings.Index(line[start:], "{{")
+		if open < 0 {
+			break
+		}
+		open += start
+		end := len(line)
+		if c := strings.Index(line[open:], "}}"); c >= 0 {
+			end = open + c + 2
+		}
+		if i := strings.Index(line[open:end], token); i >= 0 {
+			return open + i
+		}
+		start = end
+	}
+	return strings.Index(line, token)
+}
+
 // withColumn adds the column to a parse error when the text it complains
 // about can be found on its line, so that every error of Check says line
 // and column: "template: NAME:LINE:COL: MESSAGE". Other errors (execution
@@ -44,7 +66,7 @@ func withColumn(err error, body string) error {
 			break
 		}
 		if t := re.FindStringSubmatch(m[3]); t != nil {
-			if i := strings.Index(line, t[1]); i >= 0 {
+			if i := tokenIndex(line, t[1]); i >= 0 {
 				col = utf8.RuneCountInString(line[:i]) + 1
 			}
 		}
