@@ -91,10 +91,6 @@ func isObject(out string) error {
 	return nil
 }
 
-type installation struct {
-	UUID string `json:"uuid"`
-}
-
 type actor struct {
 	Type string `json:"type"` // "application" or "user"
 	ID   string `json:"id"`
