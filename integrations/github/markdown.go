@@ -142,13 +142,7 @@ func link(text, u string) string {
 // Tocsin issue is found again when its handle was lost (Tocsin crashed
 // between GitHub's answer and storing it).
 func issueMarker(installation string, id int64) string {
-	if installation == "" {
-		return "tocsin:issue:" + strconv.FormatInt(id, 10)
-	}
-	// 48 bits of the installation tell deployments filing into one
-	// repository apart; the marker stays one search term.
-	inst := strings.ReplaceAll(installation, "-", "")
-	return "tocsin:issue:" + inst[:min(len(inst), 12)] + ":" + strconv.FormatInt(id, 10)
+	return integrations.IssueMarker(installation, id)
 }
 
 // deliveryMarker marks a comment with the notification it delivered, so

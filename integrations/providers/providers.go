@@ -100,6 +100,7 @@ func New(o Options) map[string]*integrations.Provider {
 				if err != nil {
 					return nil, err
 				}
+				cfg.Installation = o.InstallationUUID
 				return trello.New(cfg, o.TrelloAPIURL, services)
 			},
 			Check: func(ctx context.Context, n integrations.Notifier) error { return n.(*trello.Notifier).Check(ctx) },

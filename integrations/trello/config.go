@@ -35,6 +35,10 @@ type Config struct {
 	// WebhookSecret checks X-Trello-Webhook: the application's OAuth 1.0
 	// secret, with which Trello signs its webhooks. Secret.
 	WebhookSecret string `json:"webhook_secret,omitempty"`
+	// Installation names the Tocsin deployment (its installation UUID),
+	// set by the caller rather than stored: a card's marker carries it, so
+	// that a retry after a lost answer takes this Tocsin's card, no other's.
+	Installation string `json:"-"`
 }
 
 var (

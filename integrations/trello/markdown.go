@@ -24,7 +24,6 @@ package trello
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -43,22 +42,20 @@ const (
 	maxFrameRunes   = 200
 )
 
-// markerPrefix starts the line that ties a card to its Tocsin issue.
-const markerPrefix = "tocsin:issue:"
-
 // wordJoiner follows every "@" so that no mention matches.
 const wordJoiner = "\u2060"
 
 // marker is the last line of the description of issue id's card: a card is
 // found again by it after a crash between creating the card and storing its
 // id. Only the last line counts, which event data cannot be.
-func marker(id int64) string { return markerPrefix + strconv.FormatInt(id, 10) }
+func marker(installation string, id int64) string { return integrations.IssueMarker(installation, id) }
 
-// hasMarker reports whether desc ends with issue id's marker.
-func hasMarker(desc string, id int64) bool {
+// hasMarker reports whether desc ends with this installation's marker of
+// issue id.
+func hasMarker(desc, installation string, id int64) bool {
 	desc = strings.TrimRight(desc, " \t\r\n")
 	last := desc[strings.LastIndexByte(desc, '\n')+1:]
-	return strings.TrimSpace(last) == marker(id)
+	return strings.TrimSpace(last) == marker(installation, id)
 }
 
 // fields lists the issue's essentials for the card's description.

@@ -53,7 +53,7 @@ func TestCardName(t *testing.T) {
 func TestCardDescription_hostile(t *testing.T) {
 	t.Parallel()
 	n := hostile()
-	desc := text(cardDescription(n))
+	desc := text(cardDescription(n, ""))
 	// The stack's own fences cannot close the block: it is fenced longer.
 	const fence = "\n``````\n"
 	start := strings.Index(desc, fence)
@@ -81,7 +81,7 @@ func TestCardDescription_hostile(t *testing.T) {
 			t.Errorf("description contains %q:\n%s", bad, desc)
 		}
 	}
-	if !hasMarker(desc, 666) || hasMarker(desc, 42) {
+	if !hasMarker(desc, "", 666) || hasMarker(desc, "", 42) {
 		t.Errorf("marker of 666 missing, or 42's found:\n%s", desc)
 	}
 }
@@ -112,7 +112,7 @@ func TestCardDescription_bounded(t *testing.T) {
 	for i := range n.Event.Stacktrace {
 		n.Event.Stacktrace[i] = huge
 	}
-	if l := len([]rune(text(cardDescription(n)))); l > 16384 {
+	if l := len([]rune(text(cardDescription(n, "")))); l > 16384 {
 		t.Errorf("description of %d characters, Trello takes 16384", l)
 	}
 	n.Kind = "regression"
@@ -137,7 +137,7 @@ func TestHasMarker(t *testing.T) {
 		{"see tocsin:issue:42", 42, false},
 		{"", 0, false},
 	} {
-		if got := hasMarker(tc.desc, tc.id); got != tc.want {
+		if got := hasMarker(tc.desc, "", tc.id); got != tc.want {
 			t.Errorf("hasMarker(%q, %d) = %v, want %v", tc.desc, tc.id, got, tc.want)
 		}
 	}
@@ -165,11 +165,11 @@ func TestCard_zhCN(t *testing.T) {
 	t.Parallel()
 	n := hostile()
 	n.Language, n.TimeZone = "zh-CN", "Asia/Shanghai"
-	golden(t, "hostile.zh-CN.desc.golden", text(cardDescription(n)))
+	golden(t, "hostile.zh-CN.desc.golden", text(cardDescription(n, "")))
 	golden(t, "hostile.zh-CN.name.golden", text(cardName(n))+"\n")
 	n.Kind, n.Actor = integrations.KindResolved, "jane@example.com"
 	golden(t, "comment.resolved.zh-CN.golden", text(comment(n))+"\n")
-	if desc := text(cardDescription(n)); strings.Contains(desc, "@board") || !strings.Contains(desc, "在 Tocsin 中打开") {
+	if desc := text(cardDescription(n, "")); strings.Contains(desc, "@board") || !strings.Contains(desc, "在 Tocsin 中打开") {
 		t.Errorf("Chinese description:\n%s", desc)
 	}
 }

@@ -113,9 +113,9 @@ func cardName(n *integrations.Notification) (string, string, error) {
 // cardDescription is the card's Markdown: the issue's essentials, the
 // stack excerpt, a link back, and the marker as its last line, which no
 // template can leave out.
-func cardDescription(n *integrations.Notification) (string, string, error) {
+func cardDescription(n *integrations.Notification, installation string) (string, string, error) {
 	out, warning, err := descriptionTemplate.Render(n)
-	return strings.TrimRight(out, "\n") + "\n\n" + marker(n.Issue.ID) + "\n", warning, err
+	return strings.TrimRight(out, "\n") + "\n\n" + marker(installation, n.Issue.ID) + "\n", warning, err
 }
 
 // comment is the Markdown of a follow-up on an issue's card.

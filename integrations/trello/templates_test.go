@@ -31,8 +31,8 @@ func TestNotifier_Notify_overrides(t *testing.T) {
 	if want := plain(n.Issue.Title) + " (custom)"; c.Name != want {
 		t.Errorf("name %q, want %q", c.Name, want)
 	}
-	wantDesc := "Custom [" + md(truncate(n.Issue.Title, maxFieldRunes)) + "](" + n.Issue.URL + ")\n\n" + marker(n.Issue.ID) + "\n"
-	if c.Desc != wantDesc || !hasMarker(c.Desc, n.Issue.ID) {
+	wantDesc := "Custom [" + md(truncate(n.Issue.Title, maxFieldRunes)) + "](" + n.Issue.URL + ")\n\n" + marker(testInstallation, n.Issue.ID) + "\n"
+	if c.Desc != wantDesc || !hasMarker(c.Desc, testInstallation, n.Issue.ID) {
 		t.Errorf("description %q, want %q", c.Desc, wantDesc)
 	}
 

@@ -106,7 +106,7 @@ func (n *Notifier) Notify(ctx context.Context, nt *integrations.Notification) (*
 	card := &trello.Card{ID: nt.Handle}
 	card.SetClient(a.client)
 	if nt.Handle == "" {
-		found, err := a.findCard(list, nt.Issue.ID)
+		found, err := a.findCard(list, n.cfg.Installation, nt.Issue.ID)
 		switch {
 		case err != nil:
 			return nil, err
@@ -169,7 +169,7 @@ func (n *Notifier) newCard(nt *integrations.Notification, list string) (*trello.
 	if err != nil {
 		return nil, "", fmt.Errorf("trello: render the card name: %w", err)
 	}
-	desc, warnDesc, err := cardDescription(nt)
+	desc, warnDesc, err := cardDescription(nt, n.cfg.Installation)
 	if err != nil {
 		return nil, "", fmt.Errorf("trello: render the card description: %w", err)
 	}
@@ -196,7 +196,7 @@ func (n *Notifier) newCard(nt *integrations.Notification, list string) (*trello.
 
 // findCard looks for issue id's card among the list's open cards, by the
 // marker that ends its description.
-func (a *attempt) findCard(list string, id int64) (*trello.Card, error) {
+func (a *attempt) findCard(list, installation string, id int64) (*trello.Card, error) {
 	l := &trello.List{ID: list}
 	l.SetClient(a.client)
 	cards, err := l.GetCards(trello.Arguments{"fields": "name,desc,idList,url,shortUrl,closed"})
@@ -204,7 +204,7 @@ func (a *attempt) findCard(list string, id int64) (*trello.Card, error) {
 		return nil, a.fail("look for the card of issue "+strconv.FormatInt(id, 10)+" in list "+list, err)
 	}
 	for _, c := range cards {
-		if c != nil && !c.Closed && hasMarker(c.Desc, id) {
+		if c != nil && !c.Closed && hasMarker(c.Desc, installation, id) {
 			return c, nil
 		}
 	}

@@ -27,6 +27,9 @@ type bundle struct {
 
 var testNow = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
 
+// testInstallation is the Tocsin deployment the tests' notifiers work for.
+const testInstallation = "a8e5d37a-696c-4c54-adb5-b3f28d64c7de"
+
 // testLabel is a label of the board that rule actions put on cards.
 const testLabel = "60000000000000000000000a"
 
@@ -34,7 +37,8 @@ func setup(t *testing.T) *bundle {
 	t.Helper()
 	f := trellotest.NewServer(t)
 	cfg := Config{APIKey: trellotest.Key, Token: trellotest.Token, BoardID: "5e0000000000000000000001",
-		ListID: trellotest.ListID, ResolvedListID: trellotest.ResolvedListID, WebhookSecret: "whsec-0f9e8d7c6b5a"}
+		ListID: trellotest.ListID, ResolvedListID: trellotest.ResolvedListID, WebhookSecret: "whsec-0f9e8d7c6b5a",
+		Installation: testInstallation}
 	n, err := New(cfg, f.APIURL(), f.Client())
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +160,7 @@ func TestNotifier_Notify_createsCard(t *testing.T) {
 			if c.IDList != trellotest.ListID || c.Pos != "top" {
 				t.Errorf("card in list %s at %q, want %s at top", c.IDList, c.Pos, trellotest.ListID)
 			}
-			if !hasMarker(c.Desc, notification.Issue.ID) {
+			if !hasMarker(c.Desc, testInstallation, notification.Issue.ID) {
 				t.Errorf("description does not end with the marker:\n%s", c.Desc)
 			}
 			golden(t, tc.name+".name.golden", c.Name+"\n")
@@ -232,6 +236,20 @@ func TestNotifier_Notify_oneCardPerIssue(t *testing.T) {
 	}
 	if again.Handle != first.Handle {
 		t.Errorf("issue 42 now finds card %s, want %s", again.Handle, first.Handle)
+	}
+	// Another Tocsin filing into the same list has its own issue 42.
+	cfg := b.cfg
+	cfg.Installation = "0badc0de-0000-4000-8000-000000000000"
+	theirs, err := New(cfg, b.fake.APIURL(), b.fake.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = theirs.Notify(context.Background(), alert())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Handle == first.Handle {
+		t.Errorf("another installation took this one's card %s", first.Handle)
 	}
 }
 
