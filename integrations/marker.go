@@ -1,6 +1,7 @@
 package integrations
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -19,4 +20,19 @@ func IssueMarker(installation string, issueID int64) string {
 	}
 	inst := strings.ReplaceAll(installation, "-", "")
 	return "tocsin:issue:" + inst[:min(len(inst), 12)] + ":" + id
+}
+
+// autolinkRE finds where GitHub's and Trello's Markdown turn plain text
+// into a link (a scheme's "://", a "www."), escaped or not.
+var autolinkRE = regexp.MustCompile(`(?i)(:)(\\?/\\?/)|\b(www)(\\?\.)`)
+
+// BreakAutolinks puts a word joiner (U+2060, invisible) inside every
+// "://" and "www." of escaped Markdown text, so that services which link
+// bare addresses (GitHub, Trello) show event data such as
+// "http://evil.example" as text, not as a link.
+func BreakAutolinks(s string) string {
+	if !strings.Contains(s, ":") && !strings.Contains(strings.ToLower(s), "www") {
+		return s
+	}
+	return autolinkRE.ReplaceAllString(s, "$1$3\u2060$2$4")
 }

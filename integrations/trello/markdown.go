@@ -172,7 +172,7 @@ func md(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.TrimSpace(b.String())
+	return integrations.BreakAutolinks(strings.TrimSpace(b.String()))
 }
 
 // plain makes s a single line of plain text with no mention in it.

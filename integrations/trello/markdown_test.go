@@ -11,7 +11,8 @@ func TestMd(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, in, want string }{
 		{"plain words", "Cannot read properties", "Cannot read properties"},
-		{"link", "[click](https://evil.example)", `\[click\]\(https\://evil\.example\)`},
+		{"link", "[click](https://evil.example)", `\[click\]\(https\:` + wordJoiner + `//evil\.example\)`},
+		{"bare address", "see www.evil.example", "see www" + wordJoiner + `\.evil\.example`},
 		{"image", "![x](y)", `\!\[x\]\(y\)`},
 		{"html", "<img src=x onerror=alert(1)>", `\<img src=x onerror=alert\(1\)\>`},
 		{"entity", "&lt;", `\&lt;`},
