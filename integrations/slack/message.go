@@ -289,5 +289,7 @@ func fallback(n *integrations.Notification) string {
 	if p := firstOf(n.Issue.Project.Slug, n.Issue.Project.Name); p != "" {
 		s += "[" + p + "] "
 	}
-	return escapeN(s+n.Issue.Title, maxText)
+	// The top-level text is not verbatim as the blocks are: Slack would
+	// link an address in the title.
+	return integrations.BreakAutolinks(escapeN(s+n.Issue.Title, maxText))
 }

@@ -180,3 +180,23 @@ func TestNotifier_Notify_overrides(t *testing.T) {
 		})
 	}
 }
+
+// An address in an issue's title is not linked in the message's top-level
+// text, which Slack reads as mrkdwn; the blocks are verbatim already.
+func TestIssueMessage_textDoesNotLinkAddresses(t *testing.T) {
+	t.Parallel()
+	n := notification()
+	n.Issue.Title = "login failed at https://evil.example/login and www.evil.example"
+	m, _, err := issueMessage(n, messageOptions{card: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{m.text, m.attachment.Fallback} {
+		if strings.Contains(s, "https://evil") || strings.Contains(s, "www.evil") {
+			t.Errorf("text %q carries a linkable address", s)
+		}
+		if !strings.Contains(s, "evil.example/login") {
+			t.Errorf("text %q lost the title", s)
+		}
+	}
+}
