@@ -86,16 +86,9 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, w *world)) {
 		t.Run(string(e), func(t *testing.T) {
 			t.Parallel()
 			url := storetest.DatabaseURL(t, e)
-			ctx := context.Background()
-			st, err := store.Open(ctx, store.Options{DatabaseURL: url})
-			if err != nil {
-				t.Fatalf("open %s store: %v", e, err)
-			}
-			t.Cleanup(func() { _ = st.Close() })
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatalf("migrate %s: %v", e, err)
-			}
+			st := storetest.OpenURL(t, url)
 			var db *sql.DB
+			var err error
 			if e == store.SQLite {
 				db, err = sql.Open("sqlite", "file:"+strings.TrimPrefix(url, "sqlite:")+
 					"?_pragma=busy_timeout(10000)&_pragma=query_only(1)&_time_format=sqlite")

@@ -201,13 +201,7 @@ func TestStore_DigestSurvivesRestart(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			url := storetest.DatabaseURL(t, e)
-			first, err := store.Open(ctx, store.Options{DatabaseURL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := first.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			first := storetest.OpenURL(t, url)
 			a := newTenant(t, first, "acme")
 			ids := digestIssues(t, first, a.project, 3)
 			for i, id := range ids {
@@ -217,11 +211,7 @@ func TestStore_DigestSurvivesRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			second, err := store.Open(ctx, store.Options{DatabaseURL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = second.Close() })
+			second := storetest.OpenURL(t, url)
 			ds := claim(t, second, t0.Add(5*time.Minute))
 			if len(ds) != 1 || len(ds[0].Entries) != 3 {
 				t.Fatalf("after the restart %d digests (%v), want the one with 3 issues", len(ds), ds)
@@ -328,13 +318,7 @@ func TestStore_DigestHoldSurvivesRestart(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			url := storetest.DatabaseURL(t, e)
-			first, err := store.Open(ctx, store.Options{DatabaseURL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := first.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			first := storetest.OpenURL(t, url)
 			a := newTenant(t, first, "acme")
 			ids := digestIssues(t, first, a.project, 2)
 			for i, id := range ids {
@@ -352,11 +336,7 @@ func TestStore_DigestHoldSurvivesRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			second, err := store.Open(ctx, store.Options{DatabaseURL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = second.Close() })
+			second := storetest.OpenURL(t, url)
 			if ds := claim(t, second, until.Add(-time.Second)); len(ds) != 0 {
 				t.Fatalf("after the restart %d digests claimed before the hold ends", len(ds))
 			}

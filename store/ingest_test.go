@@ -653,16 +653,8 @@ func forEachEngineRaw(t *testing.T, fn func(t *testing.T, s *store.Store, db *sq
 	for _, e := range storetest.Engines {
 		t.Run(string(e), func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
 			url := storetest.DatabaseURL(t, e)
-			s, err := store.Open(ctx, store.Options{DatabaseURL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			if _, err := s.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			s := storetest.OpenURL(t, url)
 			driver, dsn := "pgx", url
 			if e == store.SQLite {
 				driver, dsn = "sqlite", "file:"+strings.TrimPrefix(url, "sqlite:")+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)"

@@ -24,15 +24,7 @@ func TestRunner_OncePerRun(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			url := storetest.DatabaseURL(t, e)
-			open := func() *store.Store {
-				s, err := store.Open(ctx, store.Options{DatabaseURL: url})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = s.Close() })
-				return s
-			}
-			a, b := open(), open()
+			a, b := storetest.OpenURL(t, url), storetest.OpenURL(t, url)
 			boot, err := a.Setup(ctx, &store.BootstrapParams{AdminEmail: "ops@example.com", AdminPassword: "correct-horse-battery"})
 			if err != nil {
 				t.Fatal(err)

@@ -48,6 +48,22 @@ func Open(t testing.TB, e store.Engine) *store.Store {
 	return s
 }
 
+// OpenURL opens a store on the database of url (from DatabaseURL) and
+// migrates it, closed at the end of the test: tests of several processes
+// on one database open it more than once.
+func OpenURL(t testing.TB, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), store.Options{DatabaseURL: url})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
 // OpenUnmigrated returns an empty store without its schema.
 func OpenUnmigrated(t testing.TB, e store.Engine) *store.Store {
 	t.Helper()
