@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -97,6 +98,13 @@ func (a *alerting) activities(t *testing.T, source string) float64 {
 	return 0
 }
 
+// waitActivities waits until the worker counted n activities from source
+// (it counts them just after clearing them from the outbox).
+func (a *alerting) waitActivities(t *testing.T, source string, n float64) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%v activities from %s", n, source), func() bool { return a.activities(t, source) == n })
+}
+
 // rule validates a rule and stores it in the default project.
 func (a *alerting) rule(t *testing.T, r rules.Rule) *store.Rule {
 	t.Helper()
@@ -188,9 +196,7 @@ func TestRules_SentryGoSDK(t *testing.T) {
 				t.Fatalf("the two events made issues %s and %s", e1.GroupID, e2.GroupID)
 			}
 			// Both came from ingest in memory, not back from the store.
-			if n := a.activities(t, "local"); n != 2 {
-				t.Errorf("%v activities handed over by ingest, want 2", n)
-			}
+			a.waitActivities(t, "local", 2)
 			// The project's default rule (a new issue emails its owners)
 			// fired once too.
 			rs, err := st.RuleList(context.Background(), a.boot.Organization.ID, a.boot.Project.ID, store.Page{Limit: 10})
@@ -230,9 +236,7 @@ func TestRules_SentryGoSDK(t *testing.T) {
 				if ns := a.notified(t, spike.ID); len(ns) != 1 {
 					t.Errorf("within the rule's frequency: %s, want the one firing", describe(ns))
 				}
-				if n := a.activities(t, via); n != 6 {
-					t.Errorf("%v activities came %s, want all 6", n, via)
-				}
+				a.waitActivities(t, via, 6)
 			})
 		})
 	}
