@@ -48,6 +48,12 @@ func (r *recorder) HandleActivities(_ context.Context, es []*store.OutboxEntry) 
 	return nil
 }
 
+func (r *recorder) failing(fail bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fail = fail
+}
+
 func (r *recorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -94,7 +100,7 @@ func TestLocal_HandsEntriesToHandlers(t *testing.T) {
 			}
 		}
 
-		rec.fail = true
+		rec.failing(true)
 		hand(2)
 		for l.pending.Load() != 0 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
@@ -103,7 +109,7 @@ func TestLocal_HandsEntriesToHandlers(t *testing.T) {
 			t.Fatal("a failed batch kept its room")
 		}
 
-		rec.fail = false
+		rec.failing(false)
 		hand(4) // then the process stops (ingest first): what is queued is handled still
 		w.Stop(context.Background())
 		if rec.count() != 9 {
