@@ -19,20 +19,7 @@ func (h *Handler) project(w http.ResponseWriter, r *http.Request, or *orgRequest
 }
 
 func (h *Handler) keyList(w http.ResponseWriter, r *http.Request, or *orgRequest) {
-	p, ok := h.project(w, r, or)
-	if !ok {
-		return
-	}
-	pg, ok := newPager(w, r, h.baseURL)
-	if !ok {
-		return
-	}
-	keys, err := h.store.KeyList(r.Context(), or.org.ID, p.ID, pg.page())
-	if err != nil {
-		h.fail(w, r, err, "")
-		return
-	}
-	paginate(w, pg, keys, h.keyJSON)
+	projectList(h, w, r, or, h.store.KeyList, h.keyJSON)
 }
 
 type keyCreateRequest struct {

@@ -32,6 +32,26 @@ func (h *Handler) rule(w http.ResponseWriter, r *http.Request, or *orgRequest) (
 	return projectChild(h, w, r, or, "rule", h.store.RuleGet)
 }
 
+// projectList answers a paginated list of the {project}'s objects, read
+// with list and written with toJSON.
+func projectList[T, J any](h *Handler, w http.ResponseWriter, r *http.Request, or *orgRequest,
+	list func(ctx context.Context, orgID, projectID int64, page store.Page) ([]T, error), toJSON func(T) J) {
+	p, ok := h.project(w, r, or)
+	if !ok {
+		return
+	}
+	pg, ok := newPager(w, r, h.baseURL)
+	if !ok {
+		return
+	}
+	items, err := list(r.Context(), or.org.ID, p.ID, pg.page())
+	if err != nil {
+		h.fail(w, r, err, "")
+		return
+	}
+	paginate(w, pg, items, toJSON)
+}
+
 // projectChild resolves the {project} path value and the numeric id in
 // path value key, and gets that object of the project with get; anything
 // of another project or organization, or a malformed id, is 404.

@@ -77,21 +77,8 @@ func (h *Handler) summary(w http.ResponseWriter, r *http.Request, or *orgRequest
 }
 
 func (h *Handler) summaryList(w http.ResponseWriter, r *http.Request, or *orgRequest) {
-	p, ok := h.project(w, r, or)
-	if !ok {
-		return
-	}
-	pg, ok := newPager(w, r, h.baseURL)
-	if !ok {
-		return
-	}
-	sms, err := h.store.SummaryList(r.Context(), or.org.ID, p.ID, pg.page())
-	if err != nil {
-		h.fail(w, r, err, "")
-		return
-	}
 	now := time.Now().UTC()
-	paginate(w, pg, sms, func(sm *store.Summary) summaryJSON { return summaryToJSON(sm, now) })
+	projectList(h, w, r, or, h.store.SummaryList, func(sm *store.Summary) summaryJSON { return summaryToJSON(sm, now) })
 }
 
 func (h *Handler) summaryCreate(w http.ResponseWriter, r *http.Request, or *orgRequest) {
