@@ -152,16 +152,7 @@ func TestHandler_Scopes(t *testing.T) {
 		rename := map[string]any{"name": "Renamed"}
 		newProject := map[string]any{"name": "Other"}
 
-		type check struct {
-			method, path string
-			body         any
-			code         int
-		}
-		for _, tc := range []struct {
-			name   string
-			token  string
-			checks []check
-		}{
+		e.runScopeCases(t, []scopeCase{
 			{"owner with project:read", e.token(t, a.user, "project:read"), []check{
 				{"GET", projectPath, nil, http.StatusOK},
 				{"GET", keysPath, nil, http.StatusOK},
@@ -202,21 +193,7 @@ func TestHandler_Scopes(t *testing.T) {
 			{"owner with project:admin", e.token(t, a.user, "project:admin"), []check{
 				{"DELETE", "/api/0/projects/acme/second/", nil, http.StatusNoContent},
 			}},
-		} {
-			// Sequential: later cases see what earlier ones changed.
-			t.Run(tc.name, func(t *testing.T) {
-				for _, c := range tc.checks {
-					code, _, v := e.do(t, c.method, c.path, tc.token, c.body)
-					if code != c.code {
-						t.Errorf("%s %s: %d %v, want %d", c.method, c.path, code, v, c.code)
-						continue
-					}
-					if code == http.StatusForbidden {
-						wantDetail(t, v, "permission")
-					}
-				}
-			})
-		}
+		})
 
 		// The refused requests changed nothing.
 		v := e.want(t, http.StatusOK, "GET", projectPath, a.token, nil)

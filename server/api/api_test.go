@@ -144,6 +144,40 @@ func (e *env) tokenExpiring(t *testing.T, u *store.User, expires *time.Time, sco
 	return tok
 }
 
+// check is one request of a scope test and the status it must get.
+type check struct {
+	method, path string
+	body         any
+	code         int
+}
+
+// scopeCase is a token and the checks its requests must pass.
+type scopeCase struct {
+	name   string
+	token  string
+	checks []check
+}
+
+// runScopeCases runs the cases in order (later ones see what earlier ones
+// changed); a refusal must say it is about permission.
+func (e *env) runScopeCases(t *testing.T, cases []scopeCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, c := range tc.checks {
+				code, _, v := e.do(t, c.method, c.path, tc.token, c.body)
+				if code != c.code {
+					t.Errorf("%s %s: %d %v, want %d", c.method, c.path, code, v, c.code)
+					continue
+				}
+				if code == http.StatusForbidden {
+					wantDetail(t, v, "permission")
+				}
+			}
+		})
+	}
+}
+
 // do sends a request with a bearer token (none when token is "") and
 // returns the status, the headers and the decoded JSON body (nil when
 // empty). body is sent as is when it is a string or []byte, else as JSON.

@@ -783,11 +783,6 @@ func TestHandler_RuleScopes(t *testing.T) {
 		body := frequencyRule(a, e.integration(t, a.org, "webhook"))
 		snooze := map[string]any{"target": "me"}
 
-		type check struct {
-			method, path string
-			body         any
-			code         int
-		}
 		reads := func(code int) []check {
 			return []check{
 				{"GET", path, nil, code},
@@ -804,11 +799,7 @@ func TestHandler_RuleScopes(t *testing.T) {
 				{"DELETE", rulePath + "snooze/", nil, code},
 			}
 		}
-		for _, tc := range []struct {
-			name   string
-			token  string
-			checks []check
-		}{
+		e.runScopeCases(t, []scopeCase{
 			{"project:read", e.token(t, a.user, "project:read"), append(reads(http.StatusOK), append(writes(http.StatusForbidden),
 				check{"DELETE", rulePath, nil, http.StatusForbidden})...)},
 			{"alerts:read", e.token(t, a.user, "alerts:read"), append(reads(http.StatusOK), writes(http.StatusForbidden)...)},
@@ -824,20 +815,7 @@ func TestHandler_RuleScopes(t *testing.T) {
 			{"member role", e.token(t, dev, store.AllScopes...), []check{
 				{"GET", path, nil, http.StatusOK},
 				{"POST", path, body, http.StatusCreated}}},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				for _, c := range tc.checks {
-					code, _, v := e.do(t, c.method, c.path, tc.token, c.body)
-					if code != c.code {
-						t.Errorf("%s %s: %d %v, want %d", c.method, c.path, code, v, c.code)
-						continue
-					}
-					if code == http.StatusForbidden {
-						wantDetail(t, v, "permission")
-					}
-				}
-			})
-		}
+		})
 		// Without a token: 401 on every path.
 		for _, c := range append(reads(0), writes(0)...) {
 			wantDetail(t, e.want(t, http.StatusUnauthorized, c.method, c.path, "", c.body))

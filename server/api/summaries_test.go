@@ -492,11 +492,6 @@ func TestHandler_SummaryScopes(t *testing.T) {
 		body := weekdaySummary(e.integration(t, a.org, "slack"))
 		summaryPath := path + str(t, e.want(t, http.StatusCreated, "POST", path, a.token, body), "id") + "/"
 
-		type check struct {
-			method, path string
-			body         any
-			code         int
-		}
 		reads := func(code int) []check {
 			return []check{{"GET", path, nil, code}, {"GET", summaryPath, nil, code}}
 		}
@@ -508,11 +503,7 @@ func TestHandler_SummaryScopes(t *testing.T) {
 				{"DELETE", summaryPath, nil, code},
 			}
 		}
-		for _, tc := range []struct {
-			name   string
-			token  string
-			checks []check
-		}{
+		e.runScopeCases(t, []scopeCase{
 			{"project:read", e.token(t, a.user, "project:read"), append(reads(http.StatusOK), writes(http.StatusForbidden)...)},
 			{"alerts:read", e.token(t, a.user, "alerts:read"), append(reads(http.StatusOK), writes(http.StatusForbidden)...)},
 			{"event:read and org:read", e.token(t, a.user, "event:read", "org:read"), append(reads(http.StatusForbidden), writes(http.StatusForbidden)...)},
@@ -523,20 +514,7 @@ func TestHandler_SummaryScopes(t *testing.T) {
 				check{"PUT", summaryPath, map[string]any{"name": "Renamed again"}, http.StatusOK},
 				check{"POST", summaryPath + "send-now/", nil, http.StatusAccepted},
 				check{"DELETE", summaryPath, nil, http.StatusNoContent})},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				for _, c := range tc.checks {
-					code, _, v := e.do(t, c.method, c.path, tc.token, c.body)
-					if code != c.code {
-						t.Errorf("%s %s: %d %v, want %d", c.method, c.path, code, v, c.code)
-						continue
-					}
-					if code == http.StatusForbidden {
-						wantDetail(t, v, "permission")
-					}
-				}
-			})
-		}
+		})
 		// Without a token: 401 on every path.
 		for _, c := range append(reads(0), writes(0)...) {
 			wantDetail(t, e.want(t, http.StatusUnauthorized, c.method, c.path, "", c.body))
