@@ -107,7 +107,7 @@ func (e *Notifier) message(n *integrations.Notification, to []*netmail.Address) 
 	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	m.FromMailAddress(e.from)
 	m.ToMailAddress(to...)
-	m.Subject(cutSubject(subject))
+	m.Subject(oneLine(subject, maxSubject))
 	m.SetDateWithValue(e.now())
 	m.SetUserAgent("Tocsin")
 	m.SetGenHeader("Auto-Submitted", "auto-generated") // RFC 3834: no vacation replies

@@ -3,7 +3,6 @@ package email
 import (
 	"errors"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tocsin/tocsin/integrations"
 	"github.com/tocsin/tocsin/templates"
@@ -42,15 +41,6 @@ func oneLineSubject(out string) error {
 		return errors.New("the subject must be one line")
 	}
 	return nil
-}
-
-// cutSubject trims a rendered subject and cuts it to maxSubject runes.
-func cutSubject(s string) string {
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) <= maxSubject {
-		return s
-	}
-	return string([]rune(s)[:maxSubject-1]) + "…"
 }
 
 func emailTemplate(name string, f templates.Format) *templates.Template {
