@@ -8,6 +8,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
+
+	"github.com/tocsin/tocsin/integrations"
 )
 
 // JSONString escapes s for the inside of a JSON string. Besides what JSON
@@ -221,4 +223,20 @@ func escapeValue(dst, src reflect.Value, esc func(string) string) {
 	default:
 		dst.Set(src)
 	}
+}
+
+// Notice is what every service's templates see of a notification, its
+// strings escaped by the template's format: a service's view embeds it
+// and adds its own parts (a digest's issues, composed Markdown, …).
+type Notice struct {
+	Kind  string
+	Issue integrations.Issue
+	Event *integrations.Event
+	Rule  *integrations.Rule
+	Actor string
+}
+
+// NewNotice is n's Notice with every string through esc.
+func NewNotice(n *integrations.Notification, esc func(string) string) Notice {
+	return EscapeStrings(Notice{Kind: n.Kind, Issue: n.Issue, Event: n.Event, Rule: n.Rule, Actor: n.Actor}, esc)
 }

@@ -29,18 +29,12 @@ var Templates = templates.Registry{titleTemplate, issueTemplate, commentTemplate
 // data is the notification as the templates see it, its strings escaped
 // by the template's format.
 type data struct {
-	loc   *locale.Localizer
-	Kind  string
-	Issue integrations.Issue
-	Event *integrations.Event
-	Rule  *integrations.Rule
-	Actor string
+	templates.Notice
+	loc *locale.Localizer
 }
 
 func newData(n *integrations.Notification, esc func(string) string) data {
-	d := templates.EscapeStrings(data{Kind: n.Kind, Issue: n.Issue, Event: n.Event, Rule: n.Rule, Actor: n.Actor}, esc)
-	d.loc = locale.For(n.Language)
-	return d
+	return data{Notice: templates.NewNotice(n, esc), loc: locale.For(n.Language)}
 }
 
 // T is a catalog message in the notification's language. Its arguments

@@ -66,20 +66,15 @@ func js(s string) templates.Safe { return templates.Safe(templates.JSONString(s)
 
 // data is the notification as every Slack template sees it.
 type data struct {
+	templates.Notice
 	loc     *locale.Localizer
-	Kind    string
-	Issue   integrations.Issue
-	Event   *integrations.Event
-	Rule    *integrations.Rule
-	Actor   string
 	Digest  []integrations.DigestItem
 	Summary *integrations.Summary
 }
 
 func newData(n *integrations.Notification) data {
-	d := templates.EscapeStrings(data{Kind: n.Kind, Issue: n.Issue, Event: n.Event, Rule: n.Rule, Actor: n.Actor,
-		Digest: n.Digest, Summary: n.Summary}, value)
-	d.loc = locale.For(n.Language)
+	d := data{Notice: templates.NewNotice(n, value), loc: locale.For(n.Language),
+		Digest: templates.EscapeStrings(n.Digest, value), Summary: templates.EscapeStrings(n.Summary, value)}
 	d.Issue.URL = href(n.Issue.URL)
 	if d.Event != nil {
 		d.Event.URL = href(n.Event.URL)

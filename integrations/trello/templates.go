@@ -28,19 +28,13 @@ var Templates = templates.Registry{nameTemplate, descriptionTemplate, commentTem
 // data is the notification as the templates see it, its strings escaped
 // by the template's format.
 type data struct {
-	loc   *locale.Localizer
-	esc   func(string) string
-	Kind  string
-	Issue integrations.Issue
-	Event *integrations.Event
-	Rule  *integrations.Rule
-	Actor string
+	templates.Notice
+	loc *locale.Localizer
+	esc func(string) string
 }
 
 func newData(n *integrations.Notification, esc func(string) string) data {
-	d := templates.EscapeStrings(data{Kind: n.Kind, Issue: n.Issue, Event: n.Event, Rule: n.Rule, Actor: n.Actor}, esc)
-	d.loc, d.esc = locale.For(n.Language), esc
-	return d
+	return data{Notice: templates.NewNotice(n, esc), loc: locale.For(n.Language), esc: esc}
 }
 
 // T is a catalog message in the notification's language: as plain text in
