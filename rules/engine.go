@@ -597,24 +597,23 @@ func (e *Engine) Sweep(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		issues, err := e.store.IssuesByIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		// One batch per project: its firings are recorded together.
+		b := newBatch()
 		for _, id := range ids {
-			is, err := e.store.IssueByID(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
+			is := issues[id]
+			if is == nil || is.Status != store.StatusUnresolved {
+				continue // deleted since, or resolved or ignored: no volume alerts
 			}
-			if err != nil {
-				return err
-			}
-			if is.Status != store.StatusUnresolved {
-				continue // resolved and ignored issues do not alert on volume
-			}
-			b := newBatch()
 			if err := e.evaluate(ctx, &Activity{Kind: kindSweep, Issue: is, Now: now}, cr, b); err != nil {
 				return err
 			}
-			if err := e.fire(ctx, b); err != nil {
-				return err
-			}
+		}
+		if err := e.fire(ctx, b); err != nil {
+			return err
 		}
 	}
 	return nil
