@@ -469,17 +469,26 @@ func (w *Worker) digestNotification(ctx context.Context, d *store.Delivery, note
 	if err := json.Unmarshal([]byte(d.Options), &opts); err != nil {
 		return nil, &integrations.PermanentError{Reason: integrations.ReasonClient, Err: fmt.Errorf("digest does not read: %w", err)}
 	}
+	ids := make([]int64, len(opts.Issues))
+	for i, di := range opts.Issues {
+		ids[i] = di.ID
+	}
+	issues, err := w.store.IssuesByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	// A digest's issues are of one project (its timeline's).
+	var org *store.Organization
+	var proj *store.Project
 	for _, di := range opts.Issues {
-		is, err := w.store.IssueByID(ctx, di.ID)
-		if errors.Is(err, store.ErrNotFound) {
+		is := issues[di.ID]
+		if is == nil {
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
-		org, proj, err := w.store.ProjectOfIssue(ctx, is.ID)
-		if err != nil {
-			return nil, err
+		if proj == nil {
+			if org, proj, err = w.store.ProjectOfIssue(ctx, is.ID); err != nil {
+				return nil, err
+			}
 		}
 		note.Digest = append(note.Digest, integrations.DigestItem{Issue: IssueSummary(w.cfg.BaseURL, org.Slug, proj, is),
 			Alerts: di.Alerts, Reason: di.Reason})
