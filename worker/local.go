@@ -20,8 +20,6 @@ import (
 // takes the entries ingest could not hand over because Local was full.
 type Local struct {
 	capacity int64
-	lease    time.Duration
-	now      func() time.Time
 	pending  atomic.Int64 // entries reserved, queued or being handled
 	queue    chan handedBatch
 }
@@ -43,8 +41,7 @@ const DefaultLocalCapacity = 1024
 
 // NewLocal returns a hand-off holding up to capacity entries.
 func NewLocal(capacity int) *Local {
-	return &Local{capacity: int64(capacity), lease: localLease, now: time.Now,
-		queue: make(chan handedBatch, capacity)}
+	return &Local{capacity: int64(capacity), queue: make(chan handedBatch, capacity)}
 }
 
 // Reserve takes room for n entries, which ingest then writes leased until
@@ -56,7 +53,7 @@ func (l *Local) Reserve(n int) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		if l.pending.CompareAndSwap(p, p+int64(n)) {
-			return l.now().Add(l.lease), true
+			return time.Now().Add(localLease), true
 		}
 	}
 }
