@@ -146,7 +146,13 @@ func (h *Handler) integrationCreate(w http.ResponseWriter, r *http.Request, or *
 
 // integration resolves the {integration} path value inside the organization.
 func (h *Handler) integration(w http.ResponseWriter, r *http.Request, or *orgRequest) (*store.Integration, bool) {
-	iid, err := strconv.ParseInt(r.PathValue("integration"), 10, 64)
+	return h.integrationByID(w, r, or, r.PathValue("integration"))
+}
+
+// integrationByID finds the organization's integration of id raw; a
+// malformed id or another organization's integration is 404.
+func (h *Handler) integrationByID(w http.ResponseWriter, r *http.Request, or *orgRequest, raw string) (*store.Integration, bool) {
+	iid, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil {
 		writeError(w, http.StatusNotFound, "The requested resource does not exist")
 		return nil, false

@@ -75,6 +75,13 @@ func (ps *projectSlugs) override(t *store.MessageTemplate) templateOverrideJSON 
 		Body: t.Body, DateUpdated: t.DateUpdated}
 }
 
+// writeOverride answers one saved override, named.
+func (h *Handler) writeOverride(w http.ResponseWriter, r *http.Request, or *orgRequest, t *store.MessageTemplate) {
+	out := h.newProjectSlugs(r, or).override(t)
+	out.Name = t.Name
+	writeJSON(w, http.StatusOK, out)
+}
+
 func (h *Handler) newProjectSlugs(r *http.Request, or *orgRequest) *projectSlugs {
 	return &projectSlugs{h: h, r: r, or: or, slugs: map[int64]string{}}
 }
@@ -134,14 +141,8 @@ func (h *Handler) templateScope(w http.ResponseWriter, r *http.Request, or *orgR
 		sc.projectID = &p.ID
 	}
 	if v := q.Get("integration"); v != "" {
-		iid, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			writeError(w, http.StatusNotFound, "The requested resource does not exist")
-			return nil, false
-		}
-		in, err := h.store.IntegrationGet(r.Context(), or.org.ID, iid)
-		if err != nil {
-			h.fail(w, r, err, "")
+		in, ok := h.integrationByID(w, r, or, v)
+		if !ok {
 			return nil, false
 		}
 		sc.integrationID = &in.ID
@@ -159,9 +160,7 @@ func (h *Handler) templateGet(w http.ResponseWriter, r *http.Request, or *orgReq
 		h.fail(w, r, err, "")
 		return
 	}
-	out := h.newProjectSlugs(r, or).override(t)
-	out.Name = t.Name
-	writeJSON(w, http.StatusOK, out)
+	h.writeOverride(w, r, or, t)
 }
 
 // checkTemplateBody refuses a body that is missing, blank or too large; it
@@ -208,9 +207,7 @@ func (h *Handler) templatePut(w http.ResponseWriter, r *http.Request, or *orgReq
 		h.fail(w, r, err, "")
 		return
 	}
-	out := h.newProjectSlugs(r, or).override(t)
-	out.Name = t.Name
-	writeJSON(w, http.StatusOK, out)
+	h.writeOverride(w, r, or, t)
 }
 
 func (h *Handler) templateDelete(w http.ResponseWriter, r *http.Request, or *orgRequest) {
