@@ -64,7 +64,13 @@ func digestView(n *integrations.Notification) digestViewT {
 // notifyDigest posts a digest as a message of its own, outside any issue's
 // thread.
 func (n *Notifier) notifyDigest(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
-	m, warning, err := renderMessage(digestTemplate, note, digestView(note))
+	return n.postRendered(ctx, note, digestTemplate, digestView(note))
+}
+
+// postRendered renders template t for the view v and posts the message on
+// its own, with the warning of a set-aside override on the result.
+func (n *Notifier) postRendered(ctx context.Context, note *integrations.Notification, t *templates.Template, v any) (*integrations.Result, error) {
+	m, warning, err := renderMessage(t, note, v)
 	if err != nil {
 		return nil, err
 	}

@@ -71,10 +71,5 @@ func summaryView(n *integrations.Notification) summaryViewT {
 
 // notifySummary posts a summary as a message of its own.
 func (n *Notifier) notifySummary(ctx context.Context, note *integrations.Notification) (*integrations.Result, error) {
-	m, warning, err := renderMessage(summaryTemplate, note, summaryView(note))
-	if err != nil {
-		return nil, err
-	}
-	res, err := n.postMessage(ctx, note, m)
-	return addWarning(res, warning), err
+	return n.postRendered(ctx, note, summaryTemplate, summaryView(note))
 }
